@@ -1,0 +1,1 @@
+"""Runnable examples: ``python -m autograd.examples.mnist`` trains an MLP on MNIST digits."""

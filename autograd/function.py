@@ -1,0 +1,492 @@
+"""Functions: one class per operation, forward and backward side by side.
+
+Every differentiable operation -- the built-in ones and users' custom ones --
+is a subclass of :class:`Function` with two static methods::
+
+    class MyOp(ag.Function):
+        @staticmethod
+        def forward(ctx, *args): ...        # compute the result
+        @staticmethod
+        def backward(ctx, *grads): ...      # one gradient per forward argument
+
+and is called as ``MyOp.apply(*args)``.  ``apply`` decides whether to record:
+when grad mode is on and some Tensor argument requires grad, the ``ctx``
+object becomes the graph node (``out.grad_fn``), linked to the nodes of the
+inputs; otherwise nothing is recorded.  The engine later calls
+``backward(ctx, *grads)`` once per node with the summed gradients of its
+outputs, under grad mode == ``create_graph``.
+
+The contract (read this before writing an op)
+---------------------------------------------
+**Custom Functions (``ag.Function``, PyTorch's contract).**  ``forward``
+receives the arguments exactly as given to ``apply`` (Tensors stay Tensors)
+and runs under ``no_grad``; it returns a Tensor or a tuple of Tensors.
+``ctx.save_for_backward(*tensors)`` keeps Tensors for backward;
+``ctx.saved_tensors`` returns them (checking their version counters);
+``ctx.needs_input_grad`` is a tuple of bools, one per forward argument;
+``ctx.mark_non_differentiable(*outputs)`` and
+``ctx.set_materialize_grads(False)`` behave as in PyTorch.  ``backward``
+receives one gradient Tensor per output and returns one gradient (Tensor or
+None) per forward argument.
+
+**Built-in ops (:class:`ArrayFunction`, the same mechanism, a faster
+forward).**  The built-ins subclass ``ArrayFunction``, a ``Function`` whose
+``forward(ctx, backend, *arrays, *config)`` receives the inputs' backend
+object (math goes through ``backend.xp`` and backend kernels, never numpy
+directly) and the *raw device arrays* of its Tensor arguments, and returns raw
+arrays, so no temporary Tensors are built on the hot path:
+
+* the first ``num_inputs`` arguments of ``apply`` are Tensors (the op's
+  wrapper converts numbers and ndarrays first); the rest are plain
+  configuration values passed through unchanged (dims, scalars, ...).
+  ``num_inputs = None`` means variadic: ``apply(list_of_tensors, *config)``
+  and forward gets ``(ctx, backend, list_of_arrays, *config)``;
+* class attributes declare what backward needs: ``save_inputs`` (indices of
+  input Tensors to save) and ``save_output`` (save the result); they come
+  back, as Tensors, from ``ctx.saved_tensors`` (inputs first, then the output);
+  small non-tensor facts (shapes, dims) go in ``__slots__`` attributes of ctx;
+* ``backward`` is written with differentiable Tensor operations, so
+  ``create_graph=True`` gives higher-order gradients.  A fused op may call a
+  raw kernel in backward only when ``ag.is_grad_enabled()`` is False (the
+  engine's mode when ``create_graph=False``) and must otherwise use its
+  differentiable formula;
+* ``backward`` returns one gradient per input Tensor (``None`` where
+  ``ctx.needs_input_grad[i]`` is False); ``ctx.needs_input_grad`` has one entry
+  per input Tensor;
+* ``multi_output = True`` when forward returns a tuple of arrays;
+  ``non_differentiable = (i, ...)`` lists outputs that never get a grad
+  (e.g. ``max``'s indices);
+* ``is_view = True`` when the output shares memory with input 0 (reshape,
+  transpose, basic indexing, ...): it then shares input 0's version counter.
+
+When nothing is recorded, ``forward`` gets a shared scratch ``ctx`` whose
+attributes are never read, so an op must not rely on ctx state outside
+backward.
+
+The complete example every built-in copies (``Mul`` in ops/elementwise.py)::
+
+    class Mul(ArrayFunction):
+        __slots__ = ()
+        num_inputs = 2
+        save_inputs = (0, 1)
+
+        @staticmethod
+        def forward(ctx, backend, a, b):   # the inputs' backend, raw arrays
+            return a * b                   # (use backend.xp / backend kernels for math)
+
+        @staticmethod
+        def backward(ctx, grad):           # Tensors in, Tensors out
+            a, b = ctx.saved_tensors
+            ga = unbroadcast(grad * b, a.shape) if ctx.needs_input_grad[0] else None
+            gb = unbroadcast(grad * a, b.shape) if ctx.needs_input_grad[1] else None
+            return ga, gb
+
+    def mul(a, b):                         # the public function / Tensor.__mul__
+        a, b = binary_operands(a, b, "mul")  # numbers/ndarrays -> Tensors, promotion, devices
+        return Mul.apply(a, b)
+
+``unbroadcast(grad, shape)`` (sum a broadcast gradient back to ``shape``,
+differentiably) lives in :mod:`autograd.ops.reduction` and is importable
+as ``from autograd.ops import unbroadcast``.
+
+A custom Function, PyTorch-style::
+
+    class Cube(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 3 * x * x
+
+    y = Cube.apply(ag.tensor([2.0], requires_grad=True))
+"""
+
+from . import grad_mode as _grad_mode
+
+_state = _grad_mode._state
+_Tensor = None  # set by autograd.tensor at import (avoids an import cycle)
+_wrap = None    # tensor._wrap(array, backend, requires_grad)
+
+
+class _ScratchContext:
+    """The ``ctx`` handed to built-in forwards when nothing is recorded."""
+
+    __slots__ = ("__dict__",)
+
+
+_SCRATCH = _ScratchContext()
+
+
+class Function:
+    """Base class of graph nodes and custom differentiable operations.
+
+    Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx,
+    *grads)`` and call ``YourOp.apply(*args)``; see the module docstring for the
+    full contract.  An instance is both the ``ctx`` of one call and the node
+    ``out.grad_fn`` of the graph.
+
+    Example::
+
+        >>> class Double(ag.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x): return x * 2
+        ...     @staticmethod
+        ...     def backward(ctx, g): return g * 2
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> Double.apply(x).sum().backward(); x.grad
+        tensor([2., 2.])
+    """
+
+    __slots__ = ("_next", "_saved", "_saved_versions", "_saved_output", "needs_input_grad",
+                 "_num_outputs", "_out_meta", "_pre_hooks", "_retained", "_freed",
+                 "_input_meta", "_materialize", "_nondiff", "_backend", "__weakref__")
+
+    # Defaults for the class; instances only set what differs.
+    save_inputs = ()
+    save_output = False
+    multi_output = False
+    non_differentiable = ()
+    is_view = False
+    num_inputs = 1
+    _is_user = True
+
+    # ------------------------------------------------------------------
+    # the user-facing ctx API
+    # ------------------------------------------------------------------
+    def save_for_backward(self, *tensors):
+        """Keep ``tensors`` (Tensors or None) for backward; they are checked for in-place changes."""
+        for t in tensors:
+            if t is not None and not isinstance(t, _Tensor):
+                raise TypeError("save_for_backward can only save Tensors or None, got "
+                                f"{type(t).__name__}")
+        self._saved = tensors
+        self._saved_versions = tuple(None if t is None else t._vc[0] for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        """The saved Tensors, after checking that none was modified in place since."""
+        saved = self._saved
+        if saved is None:
+            if getattr(self, "_freed", False):
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time (or directly access "
+                    "saved tensors after they have already been freed). Saved intermediate "
+                    "values of the graph are freed when you call .backward() or autograd.grad(). "
+                    "Specify retain_graph=True if you need to backward through the graph a "
+                    "second time or if you need to access saved tensors after calling backward.")
+            saved = ()
+        else:
+            versions = self._saved_versions
+        for i, t in enumerate(saved):
+            if t is not None and t._vc[0] != versions[i]:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{self.name()}] saved tensor {i} (shape "
+                    f"{tuple(t.shape)}) is at version {t._vc[0]}; expected version "
+                    f"{versions[i]} instead. Hint: clone() the tensor before modifying it "
+                    "in place, or do the modification out of place.")
+        out = self._saved_output
+        if out is not None:
+            array, vc, version, nr = out
+            if vc[0] != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{self.name()}] output {nr} is at version {vc[0]}; "
+                    f"expected version {version} instead. Hint: clone() the result before "
+                    "modifying it in place.")
+            t = _wrap(array, self._backend, True)
+            t.grad_fn = self
+            t._output_nr = nr
+            t._vc = vc
+            return saved + (t,)
+        return saved
+
+    def mark_non_differentiable(self, *outputs):
+        """Declare outputs (returned by forward) that have no gradient."""
+        self._nondiff = tuple(outputs)
+
+    def mark_dirty(self, *tensors):
+        """Accepted for PyTorch compatibility; in-place custom forwards are not rebased."""
+
+    def set_materialize_grads(self, value):
+        """With False, backward receives None (not zeros) for outputs that got no gradient."""
+        self._materialize = bool(value)
+
+    # ------------------------------------------------------------------
+    # node API
+    # ------------------------------------------------------------------
+    @classmethod
+    def _node_name(cls):
+        return cls.__name__ + ("Backward" if cls._is_user else "Backward0")
+
+    def name(self):
+        """The node's name, e.g. ``MulBackward0`` (PyTorch's naming)."""
+        return type(self)._node_name()
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self):
+        """``((node, output_nr), ...)`` per input: the node gradients flow to (a leaf
+        Tensor stands for its accumulator; ``(None, 0)`` where no gradient flows)."""
+        return tuple((None, 0) if e is None else e for e in self._next)
+
+    def register_hook(self, fn):
+        """Not supported on nodes; use ``Tensor.register_hook``."""
+        raise RuntimeError("node hooks are not supported; register the hook on a Tensor "
+                           "with tensor.register_hook(fn)")
+
+    def _release(self):
+        """Drop saved tensors after a backward that does not retain the graph."""
+        if self._saved is not None or self._saved_output is not None:
+            self._saved = None
+            self._saved_output = None
+            self._freed = True
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("a Function subclass must define a static forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("a Function subclass must define a static backward(ctx, ...)")
+
+    @classmethod
+    def apply(cls, *args):
+        """Run ``forward`` on ``args`` and, when grad mode is on and an input requires
+        grad, record the call in the graph."""
+        return _apply_user(cls, args)
+
+
+def _check_devices(tensors, backend, name):
+    for t in tensors:
+        if t._backend is not backend:
+            raise RuntimeError(
+                "expected all tensors to be on the same device, but found at least two devices, "
+                f"{backend.name} and {t._backend.name}! (in {name})")
+
+
+def _init_node(ctx, edges, backend):
+    ctx._next = edges
+    ctx._saved = None
+    ctx._saved_versions = None
+    ctx._saved_output = None
+    ctx._num_outputs = 1
+    ctx._out_meta = None
+    ctx._pre_hooks = None
+    ctx._retained = None
+    ctx._freed = False
+    ctx._input_meta = None
+    ctx._materialize = True
+    ctx._nondiff = ()
+    ctx._backend = backend
+
+
+def _edge(t):
+    """Where the gradient of input ``t`` goes: (node, output_nr), (leaf, 0) or None."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._requires_grad:
+        return (t, 0)
+    return None
+
+
+def _apply_user(cls, args):
+    """``Function.apply`` for custom Functions (Tensors in, Tensors out)."""
+    Tensor = _Tensor
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    backend = tensors[0]._backend if tensors else None
+    if backend is not None:
+        _check_devices(tensors, backend, cls.__name__)
+    record = _state.enabled and any(t._requires_grad for t in tensors)
+    ctx = cls.__new__(cls)
+    _init_node(ctx, None, backend)
+    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad and record
+                                 for a in args)
+    prev = _state.enabled
+    _state.enabled = False
+    try:
+        result = cls.forward(ctx, *args)
+    finally:
+        _state.enabled = prev
+    is_tuple = isinstance(result, tuple)
+    outputs = result if is_tuple else (result,)
+    for o in outputs:
+        if o is not None and not isinstance(o, Tensor):
+            raise TypeError(f"{cls.__name__}.forward must return Tensors (or a tuple of them), "
+                            f"got {type(o).__name__}")
+    if not record:
+        ctx._saved = None
+        return result
+    ctx._next = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+    ctx._input_meta = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
+    nondiff_ids = {id(o) for o in ctx._nondiff}
+    new_outputs = []
+    input_ids = {id(t) for t in tensors}
+    for nr, o in enumerate(outputs):
+        if o is None:
+            new_outputs.append(None)
+            continue
+        if id(o) in input_ids:
+            # forward returned an input as is: the output is a new Tensor on the same data
+            alias = _wrap(o._data, o._backend, False)
+            alias._vc = o._vc
+            o = alias
+        if id(outputs[nr]) in nondiff_ids or not o.dtype.kind == "f":
+            o._requires_grad = False
+        else:
+            o._requires_grad = True
+            o.grad_fn = ctx
+            o._output_nr = nr
+        new_outputs.append(o)
+    ctx._num_outputs = len(outputs)
+    ctx._out_meta = tuple(None if o is None else (o.shape, o.dtype) for o in new_outputs)
+    if is_tuple:
+        return tuple(new_outputs)
+    return new_outputs[0]
+
+
+class ArrayFunction(Function):
+    """Base of the built-in ops: ``forward`` works on raw device arrays.
+
+    Same node class, same engine and same saved-tensor checks as
+    :class:`Function`; see the module docstring for the contract
+    (``num_inputs``, ``save_inputs``, ``save_output``, ``multi_output``,
+    ``non_differentiable``, ``is_view``).
+    """
+
+    __slots__ = ()
+    _is_user = False
+
+    @classmethod
+    def apply(cls, *args):
+        """Run the op on Tensor inputs (then config args); record when needed."""
+        n = cls.num_inputs
+        if n == 1:
+            x = args[0]
+            backend = x._backend
+            if not (x._requires_grad and _state.enabled):
+                out = cls.forward(_SCRATCH, backend, x._data, *args[1:])
+                if cls.multi_output:
+                    outs = tuple([_wrap(o, backend, False) for o in out])
+                    if cls.is_view:
+                        for t in outs:
+                            t._vc = x._vc
+                            t._base = x if x._base is None else x._base
+                    return outs
+                t = _wrap(out, backend, False)
+                if cls.is_view:
+                    t._vc = x._vc
+                    t._base = x if x._base is None else x._base
+                return t
+            tensors = (x,)
+            ctx = cls.__new__(cls)
+            out = cls.forward(ctx, backend, x._data, *args[1:])
+        elif n == 2:
+            a = args[0]
+            b = args[1]
+            backend = a._backend
+            if b._backend is not backend:
+                _check_devices((b,), backend, cls.__name__)
+            if not ((a._requires_grad or b._requires_grad) and _state.enabled):
+                out = cls.forward(_SCRATCH, backend, a._data, b._data, *args[2:])
+                if cls.multi_output:
+                    return tuple(_wrap(o, backend, False) for o in out)
+                return _wrap(out, backend, False)
+            tensors = (a, b)
+            ctx = cls.__new__(cls)
+            out = cls.forward(ctx, backend, a._data, b._data, *args[2:])
+        else:
+            if n is None:       # variadic: a sequence of Tensors then config args
+                tensors = tuple(args[0])
+                rest = args[1:]
+            else:
+                tensors = args[:n]
+                rest = args[n:]
+            if not tensors:
+                raise ValueError(f"{cls.__name__}: expected at least one tensor")
+            backend = tensors[0]._backend
+            _check_devices(tensors, backend, cls.__name__)
+            arrays = [t._data for t in tensors]
+            if not (_state.enabled and any(t._requires_grad for t in tensors)):
+                out = cls.forward(_SCRATCH, backend, arrays, *rest) if n is None else \
+                    cls.forward(_SCRATCH, backend, *arrays, *rest)
+                if cls.multi_output:
+                    return tuple(_wrap(o, backend, False) for o in out)
+                return _wrap(out, backend, False)
+            ctx = cls.__new__(cls)
+            out = cls.forward(ctx, backend, arrays, *rest) if n is None else \
+                cls.forward(ctx, backend, *arrays, *rest)
+        # --- record the node ---
+        ctx._next = tuple([_edge(t) for t in tensors])
+        ctx.needs_input_grad = tuple([t._requires_grad for t in tensors])
+        ctx._backend = backend
+        ctx._pre_hooks = None
+        ctx._retained = None
+        ctx._freed = False
+        ctx._materialize = True
+        save = cls.save_inputs
+        if save:
+            saved = tuple([tensors[i] for i in save])
+            ctx._saved = saved
+            ctx._saved_versions = tuple([t._vc[0] for t in saved])
+        else:
+            ctx._saved = None
+        if cls.multi_output:
+            nondiff = cls.non_differentiable
+            outs = []
+            for nr, o in enumerate(out):
+                if nr in nondiff:
+                    outs.append(_wrap(o, backend, False))
+                else:
+                    t = _wrap(o, backend, True)
+                    t.grad_fn = ctx
+                    t._output_nr = nr
+                    outs.append(t)
+            ctx._num_outputs = len(outs)
+            ctx._out_meta = tuple([(o.shape, o.dtype) for o in out])
+            ctx._saved_output = None
+            if cls.is_view:
+                base = tensors[0] if tensors[0]._base is None else tensors[0]._base
+                for t in outs:
+                    t._vc = tensors[0]._vc
+                    t._base = base
+            return tuple(outs)
+        ctx._num_outputs = 1
+        t = _wrap(out, backend, True)
+        t.grad_fn = ctx
+        if cls.is_view:
+            x = tensors[0]
+            t._vc = x._vc
+            t._base = x if x._base is None else x._base
+        if cls.save_output:
+            ctx._saved_output = (out, t._vc, t._vc[0], 0)
+        else:
+            ctx._saved_output = None
+        return t
+
+
+def once_differentiable(backward):
+    """Decorator for a custom ``backward`` that is not itself differentiable.
+
+    Under ``create_graph=True`` the decorated backward raises instead of
+    returning a gradient with a silently wrong (missing) graph.
+    """
+    import functools
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        if _state.enabled and any(g is not None and g.requires_grad for g in grads):
+            raise RuntimeError(
+                f"{type(ctx).__name__}'s backward is marked once_differentiable: it cannot be "
+                "used with create_graph=True (double backward)")
+        return backward(ctx, *grads)
+    return wrapper
+
+
+__all__ = ["Function", "ArrayFunction", "once_differentiable"]

@@ -1,0 +1,810 @@
+"""The Tensor: a device array plus what the graph needs.
+
+A Tensor is thin: an array, a ``requires_grad`` flag, a ``grad``, the node
+that produced it (``grad_fn``) and a version counter.  Its methods and
+operators only route to the functions of :mod:`autograd.ops` (installed from
+one table at the bottom of this module); they hold no math.
+
+Example::
+
+    >>> import autograd as ag
+    >>> x = ag.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([[2., 4.],
+            [6., 8.]])
+
+Internals (contracts other modules rely on)
+-------------------------------------------
+* ``t._data``: the backend array (``numpy.ndarray`` on "cpu", ``cupy.ndarray``
+  on "cuda", ...).  ``t._backend``: the backend object
+  (``autograd.backend.get_backend(device)``); ``t.device`` is
+  ``t._backend.name`` ("cpu", "cuda", or another registered device name).
+* ``t.grad`` (Tensor or None), ``t.requires_grad`` (property over the slot
+  ``t._requires_grad``), ``t.grad_fn`` (the node, None for leaves),
+  ``t.is_leaf`` (``grad_fn is None``), ``t._output_nr`` (which output of
+  ``grad_fn`` this is).
+* ``t._version`` (int, read-only): bumped by every in-place op.  The counter is
+  a shared one-element list ``t._vc``; views (reshape, transpose, basic
+  indexing, detach, ...) share it with their base, as in PyTorch, and keep
+  the base in ``t._base``.  ``t._bump_version()`` bumps it (the optimizer
+  calls it after updating ``p._data`` in place).
+* ``Tensor._make(array, backend, requires_grad=False)`` (classmethod, works for
+  subclasses such as ``nn.Parameter``): wrap an existing device array without
+  copying or validating -- the fast internal constructor.  The module-level
+  ``_wrap(array, backend, requires_grad)`` is the same for plain Tensors.
+* ``t._hooks``: gradient hooks of a leaf (hooks of non-leaves live on their
+  ``grad_fn``).
+"""
+
+import numbers
+
+import numpy
+
+from . import dtypes as _dtypes
+from . import grad_mode as _grad_mode
+from . import function as _function
+from . import engine as _engine
+from .backend import get_backend, normalize_device
+
+_state = _grad_mode._state
+_new = object.__new__
+
+
+class Tensor:
+    """A multi-dimensional array that can record operations for automatic differentiation.
+
+    ``ag.Tensor(data, dtype=None, requires_grad=False, device="cpu")`` behaves
+    like :func:`autograd.tensor`; passing a Tensor as ``data`` shares its
+    storage (as ``nn.Parameter`` does).
+
+    Example::
+
+        >>> t = ag.Tensor([1.0, 2.0])
+        >>> t * 2
+        tensor([2., 4.])
+    """
+
+    __slots__ = ("_data", "_backend", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc",
+                 "_base", "_hooks", "__weakref__")
+
+    # numpy must leave `ndarray (op) Tensor` to Tensor's reflected operators
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, data=None, dtype=None, requires_grad=False, device=None):
+        if isinstance(data, Tensor):
+            src = data if dtype is None else data.to(dtype)
+            if device is not None:
+                src = src.to(device)
+            self._data = src._data
+            self._backend = src._backend
+            self._vc = src._vc
+        else:
+            from .ops.creation import tensor as _tensor_factory
+            src = _tensor_factory([] if data is None else data, dtype=dtype,
+                                  device="cpu" if device is None else device)
+            self._data = src._data
+            self._backend = src._backend
+            self._vc = [0]
+        self._grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._base = None
+        self._hooks = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, array, backend, requires_grad=False):
+        """Wrap ``array`` (already on ``backend``'s device) without copying or checks."""
+        t = _new(cls)
+        t._data = array
+        t._backend = backend
+        t._requires_grad = requires_grad
+        t._grad = None
+        t.grad_fn = None
+        t._output_nr = 0
+        t._vc = [0]
+        t._base = None
+        t._hooks = None
+        return t
+
+    # ------------------------------------------------------------------
+    # attributes
+    # ------------------------------------------------------------------
+    @property
+    def shape(self):
+        """The shape, a tuple of ints."""
+        return self._data.shape
+
+    @property
+    def ndim(self):
+        """Number of dimensions."""
+        return self._data.ndim
+
+    @property
+    def dtype(self):
+        """The dtype (a numpy dtype: ``ag.float32`` ...)."""
+        return self._data.dtype
+
+    @property
+    def device(self):
+        """The device name: "cpu", "cuda", ..."""
+        return self._backend.name
+
+    @property
+    def is_cuda(self):
+        """True for tensors on the cuda device."""
+        return self._backend.name == "cuda"
+
+    @property
+    def requires_grad(self):
+        """Whether operations on this tensor are recorded for differentiation."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded operation."""
+        return self.grad_fn is None
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
+    def _bump_version(self):
+        """Record an in-place change of ``_data`` (invalidates saved copies of it)."""
+        self._vc[0] += 1
+
+    @property
+    def data(self):
+        """A tensor sharing this one's storage, outside the graph (new version counter)."""
+        return Tensor._make(self._data, self._backend, False)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
+        self._data = value._data
+        self._backend = value._backend
+
+    @property
+    def T(self):
+        """The tensor with its dimensions reversed (transpose for 2-D)."""
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        """Transpose of the last two dimensions."""
+        return self.transpose(-2, -1)
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor) or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            self._check_grad(value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    def _check_grad(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                            f"{type(value).__name__}")
+        if True:
+            if value._backend is not self._backend:
+                raise RuntimeError(f"assigned grad has device {value.device} but the tensor is on "
+                                   f"{self.device}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{tuple(value.shape)} vs the tensor's {tuple(self.shape)}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has dtype {value.dtype} but the tensor has "
+                                   f"{self.dtype}")
+
+    # ------------------------------------------------------------------
+    # size queries and conversions
+    # ------------------------------------------------------------------
+    def size(self, dim=None):
+        """The shape, or the size of dimension ``dim``."""
+        shape = self._data.shape
+        if dim is None:
+            return shape
+        return shape[_normalize_dim(dim, len(shape), "size")]
+
+    def numel(self):
+        """Number of elements."""
+        return int(self._data.size)
+
+    def nelement(self):
+        """Number of elements (alias of numel)."""
+        return int(self._data.size)
+
+    def dim(self):
+        """Number of dimensions."""
+        return self._data.ndim
+
+    def element_size(self):
+        """Bytes per element."""
+        return self._data.dtype.itemsize
+
+    def is_contiguous(self):
+        """True if the data is C-contiguous."""
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self):
+        """True for float dtypes."""
+        return self._data.dtype.kind == "f"
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
+                               "Scalar; item() needs exactly one element")
+        return self._data.item()
+
+    def tolist(self):
+        """The data as (nested) Python lists of numbers."""
+        return self._backend.to_numpy(self._data).tolist()
+
+    def numpy(self, force=False):
+        """The data as a numpy.ndarray (shares memory on cpu; a host copy on other devices).
+
+        Raises RuntimeError for a tensor that requires grad (use ``detach().numpy()``).
+        """
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        if self._backend.name == "cpu":
+            return self._data
+        return self._backend.to_numpy(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError("Can't convert a Tensor that requires grad to a numpy array. "
+                               "Use tensor.detach().numpy() instead.")
+        arr = self._data if self._backend.name == "cpu" else self._backend.to_numpy(self._data)
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        if copy:
+            arr = arr.copy()
+        return arr
+
+    def detach(self):
+        """A tensor sharing storage and version counter with this one, outside the graph."""
+        t = Tensor._make(self._data, self._backend, False)
+        t._vc = self._vc
+        t._base = self if self._base is None else self._base
+        return t
+
+    def detach_(self):
+        """Detach this tensor from the graph in place (it becomes a leaf)."""
+        self.grad_fn = None
+        self._output_nr = 0
+        self._requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on a leaf (float dtypes only); returns self."""
+        requires_grad = bool(requires_grad)
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables. "
+                                   "If you want to use a computed variable in a subgraph that "
+                                   "doesn't require differentiation use var_no_grad = var.detach().")
+            return self
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
+                               f"(got {self._data.dtype}); convert with .float() first")
+        self._requires_grad = requires_grad
+        return self
+
+    def retain_grad(self):
+        """Keep the gradient of a non-leaf tensor in ``.grad`` after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        fn = self.grad_fn
+        if fn is None:
+            return  # leaves keep their gradient anyway
+        import weakref
+        if fn._retained is None:
+            fn._retained = {}
+        fn._retained[self._output_nr] = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        """True if ``retain_grad()`` was called on this non-leaf tensor."""
+        fn = self.grad_fn
+        return fn is not None and bool(fn._retained) and self._output_nr in fn._retained
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed.
+
+        The hook may return a new gradient to use instead.  Returns a handle
+        with ``remove()``.
+
+        Example::
+
+            >>> h = x.register_hook(lambda g: g * 2)   # doubles x's gradient
+            >>> h.remove()
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        fn = self.grad_fn
+        if fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            if fn._pre_hooks is None:
+                fn._pre_hooks = {}
+            hooks = fn._pre_hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor into the leaves' ``.grad``.
+
+        ``gradient`` (same shape as self) is required unless self has one element.
+        ``retain_graph`` (default: ``create_graph``) keeps saved tensors for another
+        backward; ``create_graph=True`` records the backward pass (higher-order grads).
+
+        Example::
+
+            >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+            >>> (x * x).sum().backward(); x.grad
+            tensor([2., 4.])
+        """
+        _engine.backward((self,), None if gradient is None else (gradient,), retain_graph,
+                         create_graph, inputs)
+
+    # ------------------------------------------------------------------
+    # devices and dtypes
+    # ------------------------------------------------------------------
+    def to(self, *args, **kwargs):
+        """Move to a device and/or convert the dtype: ``to("cuda")``, ``to(ag.float64)``,
+        ``to("cpu", ag.float64)``, ``to(other_tensor)``.  Returns self if nothing changes.
+        Differentiable."""
+        device = kwargs.pop("device", None)
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        copy = kwargs.pop("copy", False)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, str) or hasattr(a, "type") and not isinstance(a, numpy.dtype):
+                device = a
+            elif a is None:
+                continue
+            else:
+                dtype = a
+        from .ops import elementwise
+        out = self
+        if dtype is not None:
+            dtype = _dtypes.as_dtype(dtype)
+            if dtype != out._data.dtype:
+                out = elementwise.to_dtype(out, dtype)
+        if device is not None:
+            name = normalize_device(device)
+            if name != out._backend.name:
+                out = elementwise.to_device(out, get_backend(name))
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self):
+        """This tensor on the cpu (self if it already is)."""
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        """This tensor on the cuda device."""
+        return self.to("cuda" if device is None else device)
+
+    def float(self):
+        """Convert to float32."""
+        return self.to(_dtypes.float32)
+
+    def double(self):
+        """Convert to float64."""
+        return self.to(_dtypes.float64)
+
+    def half(self):
+        """Convert to float16."""
+        return self.to(_dtypes.float16)
+
+    def long(self):
+        """Convert to int64."""
+        return self.to(_dtypes.int64)
+
+    def int(self):
+        """Convert to int32."""
+        return self.to(_dtypes.int32)
+
+    def bool(self):
+        """Convert to bool."""
+        return self.to(_dtypes.bool_)
+
+    def type(self, dtype=None):
+        """The dtype name, or a copy converted to ``dtype``."""
+        if dtype is None:
+            return _dtypes.dtype_name(self.dtype)
+        return self.to(dtype)
+
+    def type_as(self, other):
+        """Convert to ``other``'s dtype."""
+        return self.to(other.dtype)
+
+    def contiguous(self):
+        """Self if C-contiguous, else a contiguous copy (differentiable)."""
+        if self._data.flags.c_contiguous:
+            return self
+        return self.clone()
+
+    # ------------------------------------------------------------------
+    # Python protocol
+    # ------------------------------------------------------------------
+    __hash__ = object.__hash__
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is "
+                               "ambiguous; use .any() or .all()")
+        return bool(self._data.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self) if not spec else format(repr(self), spec)
+
+    def __repr__(self):
+        return _format_tensor(self)
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("autograd Tensors cannot be pickled; use ag.save(obj, path) instead")
+
+    def __deepcopy__(self, memo):
+        t = Tensor._make(self._data.copy(), self._backend, self._requires_grad) \
+            if type(self) is Tensor else type(self)._make(self._data.copy(), self._backend,
+                                                         self._requires_grad)
+        if self.grad is not None:
+            t.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+    # ------------------------------------------------------------------
+    # in-place operations
+    # ------------------------------------------------------------------
+    def _check_inplace(self, name):
+        if _state.enabled:
+            if self._requires_grad and self.grad_fn is None:
+                raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
+                                   "an in-place operation. Wrap it in `with ag.no_grad():` "
+                                   "(as optimizers do) or clone() it first.")
+            base = self._base
+            if base is not None and base._requires_grad and base.grad_fn is None:
+                raise RuntimeError(f"{name}: a view of a leaf Variable that requires grad is being "
+                                   "used in an in-place operation.")
+
+    def _inplace(self, name, op, *args):
+        """Apply the out-of-place ``op(self, *args)`` and write the result into self.
+
+        Inside the graph, self's history is rebased onto the new node (PyTorch's
+        semantics): ``y = 3 * x; y += 1`` differentiates as ``y = 3 * x + 1``.
+        """
+        self._check_inplace(name)
+        record = _state.enabled and (self._requires_grad or any(
+            isinstance(a, Tensor) and a._requires_grad for a in args))
+        if not record:
+            prev = _state.enabled
+            _state.enabled = False
+            try:
+                res = op(self, *args)
+            finally:
+                _state.enabled = prev
+            self._write_result(res, name)
+            return self
+        if self._base is not None:
+            raise RuntimeError(f"{name}: in-place operations on a view of another tensor are not "
+                               "supported inside the autograd graph; clone() the view first or "
+                               "use the out-of-place operation")
+        old = Tensor._make(self._data.copy(), self._backend, self._requires_grad)
+        old.grad_fn = self.grad_fn
+        old._output_nr = self._output_nr
+        res = op(old, *args)
+        if res._data.dtype != self._data.dtype:
+            _check_cast(res._data.dtype, self._data.dtype, name)
+            res = res.to(self._data.dtype)
+        self._write_result(res, name)
+        self.grad_fn = res.grad_fn
+        self._output_nr = res._output_nr
+        self._requires_grad = res._requires_grad
+        return self
+
+    def _write_result(self, res, name):
+        data = res._data
+        if data.shape != self._data.shape:
+            raise RuntimeError(f"{name}: output with shape {tuple(self._data.shape)} doesn't match "
+                               f"the broadcast shape {tuple(data.shape)}")
+        if data.dtype != self._data.dtype:
+            _check_cast(data.dtype, self._data.dtype, name)
+        if data is not self._data:
+            self._data[...] = data
+        self._vc[0] += 1
+
+    def __setitem__(self, index, value):
+        from .ops import indexing
+        indexing.setitem(self, index, value)
+
+    def add_(self, other, alpha=1):
+        """In place: ``self += alpha * other``."""
+        from .ops import elementwise as E
+        if alpha != 1:
+            return self._inplace("add_", lambda s, o: E.add(s, E.mul(o, alpha)), other)
+        return self._inplace("add_", E.add, other)
+
+    def sub_(self, other, alpha=1):
+        """In place: ``self -= alpha * other``."""
+        from .ops import elementwise as E
+        if alpha != 1:
+            return self._inplace("sub_", lambda s, o: E.sub(s, E.mul(o, alpha)), other)
+        return self._inplace("sub_", E.sub, other)
+
+    def mul_(self, other):
+        """In place: ``self *= other``."""
+        from .ops import elementwise as E
+        return self._inplace("mul_", E.mul, other)
+
+    def div_(self, other, rounding_mode=None):
+        """In place: ``self /= other``."""
+        from .ops import elementwise as E
+        return self._inplace("div_", lambda s, o: E.div(s, o, rounding_mode=rounding_mode), other)
+
+    def pow_(self, exponent):
+        """In place: ``self **= exponent``."""
+        from .ops import elementwise as E
+        return self._inplace("pow_", E.pow, exponent)
+
+    def clamp_(self, min=None, max=None):
+        """In place clamp."""
+        from .ops import elementwise as E
+        return self._inplace("clamp_", lambda s: E.clamp(s, min, max))
+
+    clip_ = clamp_
+
+    def fill_(self, value):
+        """In place: set every element to ``value`` (a number or a 0-d tensor)."""
+        from .ops import elementwise as E
+        return self._inplace("fill_", E.fill_like, value)
+
+    def zero_(self):
+        """In place: set every element to zero."""
+        from .ops import elementwise as E
+        return self._inplace("zero_", E.fill_like, 0)
+
+    def copy_(self, src):
+        """In place: copy ``src`` (broadcast to self's shape, converted to self's dtype/device)."""
+        from .ops import elementwise as E
+        return self._inplace("copy_", E.copy_from, src)
+
+    def __iadd__(self, other):
+        from .ops import elementwise as E
+        return self._inplace("add_", E.add, other)
+
+    def __isub__(self, other):
+        from .ops import elementwise as E
+        return self._inplace("sub_", E.sub, other)
+
+    def __imul__(self, other):
+        from .ops import elementwise as E
+        return self._inplace("mul_", E.mul, other)
+
+    def __itruediv__(self, other):
+        from .ops import elementwise as E
+        return self._inplace("div_", E.div, other)
+
+    def __ifloordiv__(self, other):
+        from .ops import elementwise as E
+        return self._inplace("floor_divide_", E.floor_divide, other)
+
+    def __imod__(self, other):
+        from .ops import elementwise as E
+        return self._inplace("remainder_", E.remainder, other)
+
+    def __ipow__(self, other):
+        from .ops import elementwise as E
+        return self._inplace("pow_", E.pow, other)
+
+    def __imatmul__(self, other):
+        from .ops import linalg
+        return self._inplace("matmul_", linalg.matmul, other)
+
+
+def _check_cast(src, dst, name):
+    if _dtypes.category(src) > _dtypes.category(dst):
+        raise RuntimeError(f"{name}: result type {src} can't be cast to the desired output type "
+                           f"{dst}")
+
+
+class RemovableHandle:
+    """Handle returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self):
+        """Unregister the hook (no-op if already removed)."""
+        try:
+            self._hooks.remove(self._hook)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _wrap(array, backend, requires_grad=False):
+    """Fast internal constructor of a plain Tensor (see Tensor._make)."""
+    t = _new(Tensor)
+    t._data = array
+    t._backend = backend
+    t._requires_grad = requires_grad
+    t._grad = None
+    t.grad_fn = None
+    t._output_nr = 0
+    t._vc = [0]
+    t._base = None
+    t._hooks = None
+    return t
+
+
+def _normalize_dim(dim, ndim, name="dim"):
+    """Map a possibly negative ``dim`` into ``[0, ndim)`` (0-d tensors accept 0 and -1)."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, numpy.integer)):
+        raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__}")
+    n = ndim if ndim > 0 else 1
+    if dim < -n or dim >= n:
+        raise IndexError(f"{name}: Dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {dim})")
+    return int(dim) % n
+
+
+def is_tensor(obj):
+    """True if ``obj`` is an autograd Tensor."""
+    return isinstance(obj, Tensor)
+
+
+# ----------------------------------------------------------------------
+# repr, like PyTorch's
+# ----------------------------------------------------------------------
+def _float_formatter(arr):
+    finite = arr[numpy.isfinite(arr)]
+    nonzero = numpy.abs(finite[finite != 0]).astype(numpy.float64)
+    int_mode = finite.size == 0 or bool(numpy.all(finite == numpy.round(finite)))
+    sci = False
+    if nonzero.size:
+        amax, amin = float(nonzero.max()), float(nonzero.min())
+        if int_mode:
+            sci = amax > 1e8
+        else:
+            sci = amax / amin > 1000.0 or amax > 1e8 or amin < 1e-4
+
+    def fmt(v):
+        v = float(v)
+        if numpy.isnan(v):
+            return "nan"
+        if numpy.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        if sci:
+            return f"{v:.4e}"
+        if int_mode:
+            return f"{v:.0f}."
+        return f"{v:.4f}"
+    return fmt
+
+
+def _format_tensor(t):
+    data = t._data if t._backend.name == "cpu" else t._backend.to_numpy(t._data)
+    data = numpy.asarray(data)
+    dtype = data.dtype
+    suffix = []
+    if t._backend.name != "cpu":
+        suffix.append(f"device='{t._backend.name}'")
+    if data.size == 0:
+        body = "[]"
+        if data.ndim != 1:
+            suffix.insert(0, f"size={tuple(data.shape)}")
+    else:
+        if dtype.kind == "f":
+            base = _float_formatter(data)
+        elif dtype.kind == "b":
+            def base(v):
+                return "True" if v else "False"
+        else:
+            def base(v):
+                return str(int(v))
+        summarize = data.size > 1000
+        if data.ndim == 0:
+            body = base(data.item())
+        else:
+            if summarize:
+                # width from the values that are shown
+                width = max(len(base(v)) for v in _edge_values(data))
+            else:
+                width = max(len(base(v)) for v in data.ravel())
+
+            def fmt(v):
+                return base(v).rjust(width)
+            body = numpy.array2string(data, separator=", ", prefix="tensor(",
+                                      formatter={"all": fmt}, threshold=1000, edgeitems=3,
+                                      max_line_width=80)
+    if dtype not in (_dtypes.get_default_dtype(), _dtypes.int64, _dtypes.bool_):
+        suffix.append(f"dtype={_dtypes.dtype_name(dtype)}")
+    if t.grad_fn is not None:
+        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t._requires_grad:
+        suffix.append("requires_grad=True")
+    if suffix:
+        return f"tensor({body}, " + ", ".join(suffix) + ")"
+    return f"tensor({body})"
+
+
+def _edge_values(data, edge=3):
+    idx = tuple(numpy.r_[0:min(edge, n), max(n - edge, 0):n] if n > 2 * edge else slice(None)
+                for n in data.shape)
+    return numpy.asarray(data[numpy.ix_(*[numpy.arange(n)[i] for n, i in zip(data.shape, idx)])]
+                         ).ravel()
+
+
+# hand the fast constructors to the graph machinery
+_function._Tensor = Tensor
+_function._wrap = _wrap
+_engine._Tensor = Tensor
+_engine._wrap = _wrap

@@ -1,0 +1,203 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Activation kernels: ReLU (forward, backward, fused bias+ReLU) and
+softmax / log-softmax over the last axis of a 2-D C-contiguous array.
+
+Elementwise kernels take flat (1-D) views and split them into fixed-size
+chunks handed to OpenMP threads (``schedule(static)``); row kernels give
+whole rows to threads.  Below ``PARALLEL_MIN_ELEMENTS`` everything runs on
+the calling thread.  Inputs are trusted: the wrapper in
+:mod:`autograd.backend.cpu` checks dtypes, shapes and contiguity.
+"""
+
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport log, logf
+
+from ag_common cimport *
+
+
+def _set_num_threads(int n):
+    ag_set_module_threads(n)
+
+
+# Elements per work item of the elementwise loops: large enough that the
+# inner loop vectorizes and streams, small enough to balance the threads.
+cdef enum:
+    CHUNK = 16384
+
+
+cdef inline void _relu_chunk(const floating *x, floating *out, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef floating v
+    for j in range(n):
+        v = x[j]
+        # `v < 0` (not `v > 0`) so NaN passes through, as in PyTorch
+        out[j] = 0 if v < 0 else v
+
+
+cdef inline void _relu_backward_chunk(const floating *g, const floating *x, floating *out,
+                                      Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(n):
+        out[j] = g[j] if x[j] > 0 else 0
+
+
+def relu_forward(const floating[::1] x, floating[::1] out):
+    """``out = max(x, 0)`` elementwise over flat arrays of equal length (``out`` may be ``x``)."""
+    cdef Py_ssize_t n = x.shape[0], nchunks = (n + CHUNK - 1) // CHUNK, c, start
+    cdef const floating *px
+    cdef floating *po
+    if n == 0:
+        return
+    px = &x[0]
+    po = &out[0]
+    with nogil:
+        for c in prange(nchunks, schedule='static', num_threads=ag_threads(),
+                        use_threads_if=n >= PARALLEL_MIN_ELEMENTS):
+            start = c * CHUNK
+            _relu_chunk(px + start, po + start, min(CHUNK, n - start))
+
+
+def relu_backward(const floating[::1] grad, const floating[::1] x, floating[::1] out):
+    """``out = grad * (x > 0)`` elementwise over flat arrays of equal length."""
+    cdef Py_ssize_t n = x.shape[0], nchunks = (n + CHUNK - 1) // CHUNK, c, start
+    cdef const floating *pg
+    cdef const floating *px
+    cdef floating *po
+    if n == 0:
+        return
+    pg = &grad[0]
+    px = &x[0]
+    po = &out[0]
+    with nogil:
+        for c in prange(nchunks, schedule='static', num_threads=ag_threads(),
+                        use_threads_if=n >= PARALLEL_MIN_ELEMENTS):
+            start = c * CHUNK
+            _relu_backward_chunk(pg + start, px + start, po + start, min(CHUNK, n - start))
+
+
+cdef inline void _bias_relu_row(floating *x, const floating *bias, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef floating v
+    for j in range(n):
+        v = x[j] + bias[j]
+        x[j] = 0 if v < 0 else v
+
+
+def bias_relu_forward(floating[:, ::1] x, const floating[::1] bias):
+    """In place: ``x[i, :] = max(x[i, :] + bias, 0)`` in one pass (``bias`` has ``x.shape[1]`` entries)."""
+    cdef Py_ssize_t rows = x.shape[0], cols = x.shape[1], i
+    cdef floating *px
+    cdef const floating *pb
+    if rows == 0 or cols == 0:
+        return
+    px = &x[0, 0]
+    pb = &bias[0]
+    with nogil:
+        for i in prange(rows, schedule='static', num_threads=ag_threads(),
+                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
+            _bias_relu_row(px + i * cols, pb, cols)
+
+
+cdef inline void _softmax_row(const floating *x, floating *out, Py_ssize_t n) noexcept nogil:
+    cdef floating m, s
+    if floating is float:
+        m = ag_row_max_f32(x, n)
+        s = ag_row_exp_shift_sum_f32(x, m, out, n)
+        ag_row_scale_f32(out, 1.0 / s, n)
+    else:
+        m = ag_row_max_f64(x, n)
+        s = ag_row_exp_shift_sum_f64(x, m, out, n)
+        ag_row_scale_f64(out, 1.0 / s, n)
+
+
+cdef inline void _log_softmax_row(const floating *x, floating *out, Py_ssize_t n) noexcept nogil:
+    cdef floating m, s
+    if floating is float:
+        m = ag_row_max_f32(x, n)
+        s = ag_row_sum_exp_shift_f32(x, m, n)
+        ag_row_sub2_f32(x, m, logf(s), out, n)
+    else:
+        m = ag_row_max_f64(x, n)
+        s = ag_row_sum_exp_shift_f64(x, m, n)
+        ag_row_sub2_f64(x, m, log(s), out, n)
+
+
+def softmax_forward(const floating[:, ::1] x, floating[:, ::1] out):
+    """Row-wise softmax: ``out[i] = exp(x[i] - max x[i]) / sum(exp(x[i] - max x[i]))``."""
+    cdef Py_ssize_t rows = x.shape[0], cols = x.shape[1], i
+    cdef const floating *px
+    cdef floating *po
+    if rows == 0 or cols == 0:
+        return
+    px = &x[0, 0]
+    po = &out[0, 0]
+    with nogil:
+        for i in prange(rows, schedule='static', num_threads=ag_threads(),
+                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
+            _softmax_row(px + i * cols, po + i * cols, cols)
+
+
+def log_softmax_forward(const floating[:, ::1] x, floating[:, ::1] out):
+    """Row-wise log-softmax: ``out[i] = (x[i] - m) - log(sum(exp(x[i] - m)))``, ``m = max x[i]``."""
+    cdef Py_ssize_t rows = x.shape[0], cols = x.shape[1], i
+    cdef const floating *px
+    cdef floating *po
+    if rows == 0 or cols == 0:
+        return
+    px = &x[0, 0]
+    po = &out[0, 0]
+    with nogil:
+        for i in prange(rows, schedule='static', num_threads=ag_threads(),
+                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
+            _log_softmax_row(px + i * cols, po + i * cols, cols)
+
+
+cdef inline void _softmax_backward_row(const floating *g, const floating *y, floating *out,
+                                       Py_ssize_t n) noexcept nogil:
+    if floating is float:
+        ag_row_softmax_bwd_f32(g, y, ag_row_dot_f32(g, y, n), out, n)
+    else:
+        ag_row_softmax_bwd_f64(g, y, ag_row_dot_f64(g, y, n), out, n)
+
+
+cdef inline void _log_softmax_backward_row(const floating *g, const floating *y, floating *out,
+                                           Py_ssize_t n) noexcept nogil:
+    if floating is float:
+        ag_row_log_softmax_bwd_f32(g, y, ag_row_sum_f32(g, n), out, n)
+    else:
+        ag_row_log_softmax_bwd_f64(g, y, ag_row_sum_f64(g, n), out, n)
+
+
+def softmax_backward(const floating[:, ::1] grad, const floating[:, ::1] y, floating[:, ::1] out):
+    """Row-wise ``out = y * (grad - sum(grad * y))`` given the softmax output ``y``."""
+    cdef Py_ssize_t rows = y.shape[0], cols = y.shape[1], i
+    cdef const floating *pg
+    cdef const floating *py
+    cdef floating *po
+    if rows == 0 or cols == 0:
+        return
+    pg = &grad[0, 0]
+    py = &y[0, 0]
+    po = &out[0, 0]
+    with nogil:
+        for i in prange(rows, schedule='static', num_threads=ag_threads(),
+                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
+            _softmax_backward_row(pg + i * cols, py + i * cols, po + i * cols, cols)
+
+
+def log_softmax_backward(const floating[:, ::1] grad, const floating[:, ::1] y, floating[:, ::1] out):
+    """Row-wise ``out = grad - exp(y) * sum(grad)`` given the log-softmax output ``y``."""
+    cdef Py_ssize_t rows = y.shape[0], cols = y.shape[1], i
+    cdef const floating *pg
+    cdef const floating *py
+    cdef floating *po
+    if rows == 0 or cols == 0:
+        return
+    pg = &grad[0, 0]
+    py = &y[0, 0]
+    po = &out[0, 0]
+    with nogil:
+        for i in prange(rows, schedule='static', num_threads=ag_threads(),
+                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
+            _log_softmax_backward_row(pg + i * cols, py + i * cols, po + i * cols, cols)

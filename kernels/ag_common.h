@@ -1,0 +1,192 @@
+/* Shared C helpers for the autograd kernels (included by every kernels/ module).
+ *
+ * Why C and not Cython: the row loops below need `#pragma omp simd` so that
+ * float reductions (max, sum) vectorize without -ffast-math, and a
+ * branch-free exp that the compiler can vectorize (libm's expf/exp are
+ * scalar calls and would make softmax slower than NumPy's SIMD exp).
+ *
+ * OpenMP is optional: without it the omp_* functions below are serial
+ * stand-ins and the Cython prange loops compile to plain loops.
+ */
+#ifndef AG_COMMON_H
+#define AG_COMMON_H
+
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#define AG_HAVE_OPENMP 1
+#else
+#define AG_HAVE_OPENMP 0
+static inline int omp_get_max_threads(void) { return 1; }
+static inline void omp_set_num_threads(int n) { (void)n; }
+static inline int omp_get_num_procs(void) { return 1; }
+#endif
+
+#if defined(_OPENMP) || defined(AG_OPENMP_SIMD)
+#define AG_PRAGMA(x) _Pragma(#x)
+#else
+#define AG_PRAGMA(x)
+#endif
+#define AG_SIMD AG_PRAGMA(omp simd)
+#define AG_SIMD_SUM(v) AG_PRAGMA(omp simd reduction(+:v))
+#define AG_SIMD_MAX(v) AG_PRAGMA(omp simd reduction(max:v))
+
+/* The row primitives are compiled twice, for AVX2 and for baseline x86-64,
+ * and the loader picks one at run time (GCC/Clang function multiversioning
+ * through an ifunc), so a default build runs on any x86-64 CPU and still
+ * uses 8-wide vectors where the CPU has them.  Not needed when the whole
+ * build already targets AVX2 (AUTOGRAD_NATIVE=1). */
+#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__AVX2__) && !defined(AG_NO_CLONES) \
+    && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define AG_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef AG_CLONES
+#define AG_CLONES
+#endif
+
+/* Threads used by the kernels of one extension module.  Each module has its
+ * own copy (a static in a header); autograd._C.set_num_threads sets them all.
+ * 0 means "OpenMP's default". */
+static int ag_num_threads_setting = 0;
+
+static inline void ag_set_module_threads(int n) { ag_num_threads_setting = n; }
+
+static inline int ag_threads(void) {
+    int n = ag_num_threads_setting;
+    return n > 0 ? n : omp_get_max_threads();
+}
+
+/* ---------------------------------------------------------------------------
+ * exp for arguments <= ~0 (softmax, log-softmax, cross-entropy all call it on
+ * x - max(x) or x - logsumexp(x)).  Cephes-style: x = n ln2 + r with n
+ * rounded to nearest through the 1.5*2^23 (2^52) magic number, a polynomial
+ * (float) or Pade form (double) for exp(r), and 2^n built in the exponent
+ * bits.  Results below the smallest normal number flush to 0; arguments above
+ * 88 (float) / 709 (double) saturate there.  NaN propagates.  Accuracy: about
+ * 1 ulp float, 2 ulp double.
+ * ------------------------------------------------------------------------- */
+typedef union { float f; uint32_t u; } ag_f32_bits;
+typedef union { double f; uint64_t u; } ag_f64_bits;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+
+static inline float ag_expf(float x) {
+    const float lo = -87.33654f, hi = 88.0f;
+    const float magic = 12582912.0f; /* 1.5 * 2^23 */
+    float xc = x < lo ? lo : x;
+    xc = xc > hi ? hi : xc;
+    ag_f32_bits t;
+    t.f = xc * 1.44269504088896341f + magic;
+    float n = t.f - magic;
+    float r = xc - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float r2 = r * r;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * r2 + r + 1.0f;
+    ag_f32_bits s;
+    s.u = (t.u + 127u) << 23; /* low bits of t hold n: exponent field n+127 */
+    y = y * s.f;
+    return x < lo ? 0.0f : y;
+}
+
+static inline double ag_exp(double x) {
+    const double lo = -708.3964185322641, hi = 709.0;
+    const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
+    double xc = x < lo ? lo : x;
+    xc = xc > hi ? hi : xc;
+    ag_f64_bits t;
+    t.f = xc * 1.4426950408889634073599 + magic;
+    double n = t.f - magic;
+    double r = xc - n * 6.93145751953125e-1;
+    r = r - n * 1.42860682030941723212e-6;
+    double r2 = r * r;
+    double p = ((1.26177193074810590878e-4 * r2 + 3.02994407707441961300e-2) * r2
+                + 9.99999999999999999910e-1) * r;
+    double q = ((3.00198505138664455042e-6 * r2 + 2.52448340349684104192e-3) * r2
+                + 2.27265548208155028766e-1) * r2 + 2.00000000000000000009e0;
+    double y = 1.0 + 2.0 * (p / (q - p));
+    ag_f64_bits s;
+    s.u = (t.u + 1023u) << 52;
+    y = y * s.f;
+    return x < lo ? 0.0 : y;
+}
+
+/* --------------------------- row primitives ------------------------------ */
+#define AG_DEFINE_ROW_OPS(T, SUF, EXP)                                              \
+AG_CLONES static T ag_row_max_##SUF(const T *x, Py_ssize_t n) {                        \
+    T m = x[0];                                                                     \
+    AG_SIMD_MAX(m)                                                                  \
+    for (Py_ssize_t j = 1; j < n; j++) m = x[j] > m ? x[j] : m;                     \
+    return m;                                                                       \
+}                                                                                   \
+AG_CLONES static T ag_row_sum_##SUF(const T *x, Py_ssize_t n) {                        \
+    T s = 0;                                                                        \
+    AG_SIMD_SUM(s)                                                                  \
+    for (Py_ssize_t j = 0; j < n; j++) s += x[j];                                   \
+    return s;                                                                       \
+}                                                                                   \
+AG_CLONES static T ag_row_dot_##SUF(const T *x, const T *y, Py_ssize_t n) {            \
+    T s = 0;                                                                        \
+    AG_SIMD_SUM(s)                                                                  \
+    for (Py_ssize_t j = 0; j < n; j++) s += x[j] * y[j];                            \
+    return s;                                                                       \
+}                                                                                   \
+/* out = exp(x - shift); returns sum(out) */                                        \
+AG_CLONES static T ag_row_exp_shift_sum_##SUF(const T *x, T shift, T *out, Py_ssize_t n) { \
+    T s = 0;                                                                        \
+    AG_SIMD_SUM(s)                                                                  \
+    for (Py_ssize_t j = 0; j < n; j++) { T e = EXP(x[j] - shift); out[j] = e; s += e; } \
+    return s;                                                                       \
+}                                                                                   \
+/* sum(exp(x - shift)) without storing */                                           \
+AG_CLONES static T ag_row_sum_exp_shift_##SUF(const T *x, T shift, Py_ssize_t n) {     \
+    T s = 0;                                                                        \
+    AG_SIMD_SUM(s)                                                                  \
+    for (Py_ssize_t j = 0; j < n; j++) s += EXP(x[j] - shift);                      \
+    return s;                                                                       \
+}                                                                                   \
+AG_CLONES static void ag_row_scale_##SUF(T *x, T a, Py_ssize_t n) {                    \
+    AG_SIMD                                                                         \
+    for (Py_ssize_t j = 0; j < n; j++) x[j] *= a;                                   \
+}                                                                                   \
+/* out = (x - shift) - shift2: log-softmax as (x - max) - log(sum), so the  \
+ * largest entry is exact even when |max| dwarfs log(sum) */                     \
+AG_CLONES static void ag_row_sub2_##SUF(const T *x, T shift, T shift2, T *out, Py_ssize_t n) { \
+    AG_SIMD                                                                         \
+    for (Py_ssize_t j = 0; j < n; j++) out[j] = (x[j] - shift) - shift2;            \
+}                                                                                   \
+/* softmax backward: out = y * (g - s) */                                           \
+AG_CLONES static void ag_row_softmax_bwd_##SUF(const T *g, const T *y, T s, T *out, Py_ssize_t n) { \
+    AG_SIMD                                                                         \
+    for (Py_ssize_t j = 0; j < n; j++) out[j] = y[j] * (g[j] - s);                  \
+}                                                                                   \
+/* log-softmax backward: out = g - exp(y) * s */                                    \
+AG_CLONES static void ag_row_log_softmax_bwd_##SUF(const T *g, const T *y, T s, T *out, Py_ssize_t n) { \
+    AG_SIMD                                                                         \
+    for (Py_ssize_t j = 0; j < n; j++) out[j] = g[j] - EXP(y[j]) * s;               \
+}                                                                                   \
+/* cross-entropy backward row: out = (exp(x - lse) - smooth) * scale, with   \
+ * lse = hi + lo split so that x - lse stays accurate for |x| ~ 1e4 */           \
+AG_CLONES static void ag_row_ce_bwd_##SUF(const T *x, T hi, T lo, T smooth, T scale, T *out, \
+                                          Py_ssize_t n) {                        \
+    AG_SIMD                                                                         \
+    for (Py_ssize_t j = 0; j < n; j++) out[j] = (EXP((x[j] - hi) - lo) - smooth) * scale; \
+}
+
+AG_DEFINE_ROW_OPS(float, f32, ag_expf)
+AG_DEFINE_ROW_OPS(double, f64, ag_exp)
+
+#pragma GCC diagnostic pop
+
+#endif

@@ -1,0 +1,41 @@
+# Declarations of the shared C helpers in ag_common.h (OpenMP stand-ins,
+# per-module thread setting, vectorizable exp and row primitives).
+# Every kernel module cimports what it needs from here.
+
+cdef extern from "ag_common.h" nogil:
+    const int AG_HAVE_OPENMP
+    int omp_get_max_threads()
+    void omp_set_num_threads(int n)
+    int omp_get_num_procs()
+
+    void ag_set_module_threads(int n)
+    int ag_threads()
+
+    float ag_expf(float x)
+    double ag_exp(double x)
+
+    float ag_row_max_f32(const float *x, Py_ssize_t n)
+    double ag_row_max_f64(const double *x, Py_ssize_t n)
+    float ag_row_sum_f32(const float *x, Py_ssize_t n)
+    double ag_row_sum_f64(const double *x, Py_ssize_t n)
+    float ag_row_dot_f32(const float *x, const float *y, Py_ssize_t n)
+    double ag_row_dot_f64(const double *x, const double *y, Py_ssize_t n)
+    float ag_row_exp_shift_sum_f32(const float *x, float shift, float *out, Py_ssize_t n)
+    double ag_row_exp_shift_sum_f64(const double *x, double shift, double *out, Py_ssize_t n)
+    float ag_row_sum_exp_shift_f32(const float *x, float shift, Py_ssize_t n)
+    double ag_row_sum_exp_shift_f64(const double *x, double shift, Py_ssize_t n)
+    void ag_row_scale_f32(float *x, float a, Py_ssize_t n)
+    void ag_row_scale_f64(double *x, double a, Py_ssize_t n)
+    void ag_row_sub2_f32(const float *x, float shift, float shift2, float *out, Py_ssize_t n)
+    void ag_row_sub2_f64(const double *x, double shift, double shift2, double *out, Py_ssize_t n)
+    void ag_row_softmax_bwd_f32(const float *g, const float *y, float s, float *out, Py_ssize_t n)
+    void ag_row_softmax_bwd_f64(const double *g, const double *y, double s, double *out, Py_ssize_t n)
+    void ag_row_log_softmax_bwd_f32(const float *g, const float *y, float s, float *out, Py_ssize_t n)
+    void ag_row_log_softmax_bwd_f64(const double *g, const double *y, double s, double *out, Py_ssize_t n)
+    void ag_row_ce_bwd_f32(const float *x, float hi, float lo, float smooth, float scale, float *out, Py_ssize_t n)
+    void ag_row_ce_bwd_f64(const double *x, double hi, double lo, double smooth, double scale, double *out, Py_ssize_t n)
+
+# Below this many elements a kernel runs serially: starting a team of
+# threads costs a few microseconds, more than the work saves.
+cdef enum:
+    PARALLEL_MIN_ELEMENTS = 32768

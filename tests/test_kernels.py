@@ -1,0 +1,588 @@
+"""The compiled kernels, called through the cpu backend, against NumPy references.
+
+The reference is :class:`autograd.backend.base.Backend` (plain NumPy
+expressions) evaluated in float64; PyTorch is a second reference where its
+arithmetic is the contract (the optimizer steps).  Hypothesis generates
+shapes (including empty and 1-element ones), dtypes and layouts
+(C-contiguous, transposed, row-sliced, column-strided).
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from autograd import _C
+from autograd.backend.base import Backend
+from autograd.backend.cpu import CPUBackend
+
+CPU = CPUBackend()
+REF = Backend()
+FLOATS = (np.float32, np.float64)
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+def tol(dtype):
+    return dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+
+
+def layout(base, kind):
+    """A view of ``base``'s values with the given memory layout (same shape and values)."""
+    if kind == "c":
+        return np.ascontiguousarray(base)
+    if kind == "f":  # transposed storage: F-contiguous
+        return np.asfortranarray(base)
+    if kind == "rows":  # every other row of a bigger array (row stride > row length)
+        big = np.zeros((base.shape[0] * 2,) + base.shape[1:], dtype=base.dtype)
+        big[::2] = base
+        return big[::2]
+    if kind == "cols":  # every other column: no unit stride at all
+        big = np.zeros(base.shape[:-1] + (base.shape[-1] * 2,), dtype=base.dtype)
+        big[..., ::2] = base
+        return big[..., ::2]
+    raise ValueError(kind)
+
+
+LAYOUTS = st.sampled_from(["c", "f", "rows", "cols"])
+DTYPES = st.sampled_from(FLOATS)
+
+
+def random(rng, shape, dtype, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(dtype)
+
+
+@pytest.fixture(params=[1, 2], ids=["threads1", "threads2"])
+def threads(request):
+    before = _C.get_num_threads()
+    _C.set_num_threads(request.param)
+    yield request.param
+    _C.set_num_threads(before)
+
+
+# ----------------------------------------------------------------------
+# gemm / matmul / linear
+# ----------------------------------------------------------------------
+@SETTINGS
+@given(m=st.integers(0, 9), n=st.integers(0, 9), k=st.integers(0, 9), dtype=DTYPES,
+       trans_a=st.booleans(), trans_b=st.booleans(), la=LAYOUTS, lb=LAYOUTS,
+       alpha=st.sampled_from([1.0, -0.5]), beta=st.sampled_from([0.0, 1.0, 2.0]),
+       with_out=st.booleans(), seed=st.integers(0, 2**16))
+def test_gemm_matches_numpy(m, n, k, dtype, trans_a, trans_b, la, lb, alpha, beta, with_out, seed):
+    rng = np.random.default_rng(seed)
+    a = layout(random(rng, (k, m) if trans_a else (m, k), dtype), la)
+    b = layout(random(rng, (n, k) if trans_b else (k, n), dtype), lb)
+    a64 = a.astype(np.float64).T if trans_a else a.astype(np.float64)
+    b64 = b.astype(np.float64).T if trans_b else b.astype(np.float64)
+    expected = alpha * (a64 @ b64)
+    if with_out:
+        out = random(rng, (m, n), dtype)
+        expected = expected + (beta * out.astype(np.float64) if beta else 0)
+        result = CPU.gemm(a, b, trans_a, trans_b, alpha, beta, out=out)
+        assert result is out
+    else:
+        result = CPU.gemm(a, b, trans_a, trans_b, alpha, beta)
+    assert result.dtype == dtype and result.shape == (m, n)
+    np.testing.assert_allclose(result, expected, **tol(dtype))
+
+
+def test_gemm_transposed_view_is_not_copied(monkeypatch):
+    """A transposed weight goes to BLAS with the flag flipped: no ascontiguousarray call."""
+    rng = np.random.default_rng(1)
+    x = random(rng, (6, 4), np.float32)
+    w = random(rng, (5, 4), np.float32)
+    import autograd.backend.cpu as cpu_module
+
+    def no_copy(*args, **kwargs):
+        raise AssertionError("gemm copied an operand")
+
+    monkeypatch.setattr(cpu_module.numpy, "ascontiguousarray", no_copy)
+    np.testing.assert_allclose(CPU.gemm(x, w.T), x @ w.T, rtol=1e-5)
+    np.testing.assert_allclose(CPU.matmul(x, w.T), x @ w.T, rtol=1e-5)
+    np.testing.assert_allclose(CPU.gemm(x.T, x), x.T @ x, rtol=1e-5)
+
+
+def test_gemm_out_aliasing_and_strided_out():
+    rng = np.random.default_rng(2)
+    a = random(rng, (4, 4), np.float64)
+    expected = a @ a + a
+    out = a.copy()
+    CPU.gemm(out, a, beta=1.0, out=out)  # out is also an operand
+    np.testing.assert_allclose(out, expected)
+    big = np.zeros((4, 8))
+    strided = big[:, ::2]
+    CPU.gemm(a, a, out=strided)
+    np.testing.assert_allclose(big[:, ::2], a @ a)
+    assert not big[:, 1::2].any()
+
+
+def test_gemm_errors():
+    a = np.ones((3, 4), np.float32)
+    with pytest.raises(ValueError, match=r"gemm: shapes \(3, 4\) and \(3, 4\) do not align"):
+        CPU.gemm(a, a)
+    with pytest.raises(TypeError, match="same dtype"):
+        CPU.gemm(a, np.ones((4, 2)))
+    with pytest.raises(ValueError, match="2-D"):
+        CPU.gemm(a, np.ones(4, np.float32))
+    with pytest.raises(ValueError, match="out has shape"):
+        CPU.gemm(a, a, trans_b=True, out=np.empty((3, 4), np.float32))
+    with pytest.raises(TypeError, match="ndarray"):
+        CPU.gemm(a, [[1.0]])
+
+
+MATMUL_SHAPES = [
+    ((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
+    ((5, 2, 3), (5, 3, 4)), ((2, 3), (5, 3, 4)), ((2, 1, 2, 3), (4, 3, 2)), ((1, 2, 3), (6, 3, 2)),
+    ((0, 2, 3), (3, 4)), ((2, 0, 3), (2, 3, 4)), ((2, 3, 0), (2, 0, 4)), ((4, 1, 1), (1, 1)),
+    ((3,), (2, 3, 4)), ((2, 2, 3), (3,)), ((1, 1), (1, 1)), ((0,), (0,)),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
+def test_matmul_matches_numpy(shapes, dtype):
+    rng = np.random.default_rng(3)
+    a = random(rng, shapes[0], dtype)
+    b = random(rng, shapes[1], dtype)
+    expected = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    result = CPU.matmul(a, b)
+    assert result.shape == expected.shape and result.dtype == dtype
+    np.testing.assert_allclose(result, expected, **tol(dtype))
+    if a.ndim >= 2 and b.ndim >= 2:  # transposed batches go through the flag too
+        at = np.swapaxes(np.swapaxes(a, -1, -2).copy(), -1, -2)
+        bt = np.swapaxes(np.swapaxes(b, -1, -2).copy(), -1, -2)
+        np.testing.assert_allclose(CPU.matmul(at, bt), expected, **tol(dtype))
+
+
+def test_matmul_fallback_and_errors():
+    a = np.arange(6).reshape(2, 3)
+    np.testing.assert_array_equal(CPU.matmul(a, a.T), a @ a.T)  # int: numpy
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2, 3\) do not align \(3 != 2\)"):
+        CPU.matmul(a.astype(np.float32), a.astype(np.float32))
+    with pytest.raises(ValueError, match="cannot be broadcast"):
+        CPU.matmul(np.ones((2, 2, 3)), np.ones((3, 3, 2)))
+    with pytest.raises(ValueError, match="at least 1 dimension"):
+        CPU.matmul(np.ones(()), np.ones((2,)))
+    with pytest.raises(TypeError, match="same dtype"):
+        CPU.matmul(np.ones((2, 2), np.float32), np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_linear_forward(dtype):
+    rng = np.random.default_rng(4)
+    x = random(rng, (7, 5), dtype)
+    w = random(rng, (3, 5), dtype)
+    b = random(rng, (3,), dtype)
+    np.testing.assert_allclose(CPU.linear_forward(x, w, b), x @ w.T + b, **tol(dtype))
+    np.testing.assert_allclose(CPU.linear_forward(x, w), x @ w.T, **tol(dtype))
+    with pytest.raises(ValueError, match="linear: input shape"):
+        CPU.linear_forward(x, w.T)
+    with pytest.raises(ValueError, match="bias must have shape"):
+        CPU.linear_forward(x, w, b[:2])
+
+
+# ----------------------------------------------------------------------
+# ReLU
+# ----------------------------------------------------------------------
+SHAPES = st.lists(st.integers(0, 6), min_size=1, max_size=3).map(tuple)
+
+
+@SETTINGS
+@given(shape=SHAPES, dtype=DTYPES, kind=LAYOUTS, seed=st.integers(0, 2**16))
+def test_relu_forward_backward(shape, dtype, kind, seed):
+    rng = np.random.default_rng(seed)
+    x = layout(random(rng, shape, dtype), kind)
+    g = layout(random(rng, shape, dtype), kind)
+    y = CPU.relu_forward(x)
+    assert y.shape == shape and y.dtype == dtype
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    dx = CPU.relu_backward(g, x)
+    assert dx.shape == shape and dx.dtype == dtype
+    np.testing.assert_array_equal(dx, g * (x > 0))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_relu_large_and_special_values(dtype, threads):
+    rng = np.random.default_rng(5)
+    x = random(rng, (300, 257), dtype)  # above the parallel threshold, not a chunk multiple
+    x[0, :4] = [np.nan, np.inf, -np.inf, 0.0]
+    y = CPU.relu_forward(x)
+    assert np.isnan(y[0, 0]) and y[0, 1] == np.inf and y[0, 2] == 0 and y[0, 3] == 0
+    np.testing.assert_array_equal(y[1:], np.maximum(x[1:], 0))
+    g = random(rng, x.shape, dtype)
+    np.testing.assert_array_equal(CPU.relu_backward(g, x), np.where(x > 0, g, 0))
+
+
+def test_relu_errors_and_fallback():
+    with pytest.raises(ValueError, match="relu_backward: grad shape"):
+        CPU.relu_backward(np.ones(3), np.ones(4))
+    np.testing.assert_array_equal(CPU.relu_forward(np.array([-1, 2])), [0, 2])  # int: numpy
+    assert CPU.relu_forward(np.float32(-2.0) * np.ones((), np.float32)).shape == ()
+
+
+@SETTINGS
+@given(rows=st.integers(0, 40), cols=st.integers(0, 9), dtype=DTYPES, seed=st.integers(0, 2**16))
+def test_bias_relu_forward(rows, cols, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = random(rng, (rows, cols), dtype)
+    bias = layout(random(rng, (1, cols), dtype), "cols")[0]  # a strided bias is fine
+    expected = np.maximum(x + bias, 0)
+    result = CPU.bias_relu_forward(x, bias)
+    assert result is x
+    np.testing.assert_array_equal(x, expected)
+
+
+def test_bias_relu_errors():
+    x = np.ones((3, 4), np.float32)
+    with pytest.raises(ValueError, match="bias_relu"):
+        CPU.bias_relu_forward(x, np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        CPU.bias_relu_forward(np.asfortranarray(x), np.ones(4, np.float32))
+    with pytest.raises(ValueError, match="dtype"):
+        CPU.bias_relu_forward(x, np.ones(4))
+
+
+# ----------------------------------------------------------------------
+# softmax / log-softmax
+# ----------------------------------------------------------------------
+ROWWISE = [
+    (CPU.softmax_forward, REF.softmax_forward, CPU.softmax_backward, REF.softmax_backward),
+    (CPU.log_softmax_forward, REF.log_softmax_forward, CPU.log_softmax_backward,
+     REF.log_softmax_backward),
+]
+
+
+@SETTINGS
+@given(shape=st.lists(st.integers(0, 7), min_size=1, max_size=3).map(tuple), dtype=DTYPES,
+       kind=LAYOUTS, which=st.sampled_from([0, 1]), axis_seed=st.integers(0, 10),
+       scale=st.sampled_from([1.0, 30.0]), seed=st.integers(0, 2**16))
+def test_softmax_family(shape, dtype, kind, which, axis_seed, scale, seed):
+    rng = np.random.default_rng(seed)
+    fwd, fwd_ref, bwd, bwd_ref = ROWWISE[which]
+    axis = axis_seed % len(shape) - (len(shape) if axis_seed % 2 else 0)  # negative axes too
+    x = layout(random(rng, shape, dtype, scale), kind)
+    y = fwd(x, axis)
+    assert y.shape == shape and y.dtype == dtype
+    np.testing.assert_allclose(y, fwd_ref(x.astype(np.float64), axis), **tol(dtype))
+    g = layout(random(rng, shape, dtype), kind)
+    dx = bwd(g, y, axis)
+    assert dx.shape == shape and dx.dtype == dtype
+    expected = bwd_ref(g.astype(np.float64), y.astype(np.float64), axis)
+    np.testing.assert_allclose(dx, expected, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_softmax_extreme_logits(dtype, threads):
+    x = np.array([[1e4, -1e4, 0.0], [5.0, 5.0, 5.0], [-1e4, -1e4, -1e4], [1e4, 1e4, -np.inf],
+                  [-np.inf, 0.0, 80.0]], dtype=dtype)
+    sm = CPU.softmax_forward(x)
+    lsm = CPU.log_softmax_forward(x)
+    expected_sm = np.array([[1, 0, 0], [1 / 3] * 3, [1 / 3] * 3, [0.5, 0.5, 0],
+                            [0, math.exp(-80), 1]])
+    np.testing.assert_allclose(sm, expected_sm, rtol=1e-6, atol=1e-30)
+    finite = np.isfinite(x)
+    assert np.isfinite(lsm[finite]).all()
+    np.testing.assert_allclose(lsm[0], [0, -2e4, -1e4], rtol=1e-6)
+    np.testing.assert_allclose(lsm[1], [-math.log(3)] * 3, rtol=1e-6)
+    np.testing.assert_allclose(lsm[3, :2], [-math.log(2)] * 2, rtol=1e-6)
+    assert lsm[3, 2] == -np.inf
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_softmax_large_rows_threads(dtype, threads):
+    rng = np.random.default_rng(6)
+    x = random(rng, (64, 1031), dtype, 10.0)
+    for fwd, fwd_ref, bwd, bwd_ref in ROWWISE:
+        y = fwd(x)
+        np.testing.assert_allclose(y, fwd_ref(x.astype(np.float64)), **tol(dtype))
+        g = random(rng, x.shape, dtype)
+        np.testing.assert_allclose(bwd(g, y), bwd_ref(g.astype(np.float64), y.astype(np.float64)),
+                                   **tol(dtype))
+
+
+def test_softmax_nan_row_and_errors():
+    x = np.array([[1.0, np.nan, 2.0], [1.0, 2.0, 3.0]])
+    y = CPU.softmax_forward(x)
+    assert np.isnan(y[0]).all() and np.isfinite(y[1]).all()
+    with pytest.raises(IndexError, match="axis 2 is out of range"):
+        CPU.softmax_forward(x, axis=2)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        CPU.log_softmax_forward(np.ones((2, 2), np.int64))
+    with pytest.raises(ValueError, match="does not match"):
+        CPU.softmax_backward(np.ones((2, 2)), x)
+    assert CPU.softmax_forward(np.float64(3.0) * np.ones(())) == 1.0
+
+
+# ----------------------------------------------------------------------
+# cross-entropy
+# ----------------------------------------------------------------------
+@SETTINGS
+@given(n=st.integers(0, 12), c=st.integers(1, 9), dtype=DTYPES,
+       reduction=st.sampled_from(["mean", "sum", "none"]),
+       ignore=st.sampled_from([None, -100, 0, 7]),
+       label_smoothing=st.sampled_from([0.0, 0.1, 1.0]), kind=LAYOUTS,
+       scale=st.sampled_from([1.0, 50.0]), seed=st.integers(0, 2**16))
+def test_cross_entropy(n, c, dtype, reduction, ignore, label_smoothing, kind, scale, seed):
+    rng = np.random.default_rng(seed)
+    logits = layout(random(rng, (n, c), dtype, scale), kind)
+    target = rng.integers(0, c, size=n)
+    ignore_index = -100 if ignore is None else ignore
+    if ignore is not None and n:
+        target[rng.random(n) < 0.3] = ignore_index
+    if ignore_index >= c:
+        target[target == ignore_index] = 0  # 7 is only an ignore label when it is not a class
+        if n:
+            target[0] = ignore_index
+    kwargs = dict(reduction=reduction, ignore_index=ignore_index, label_smoothing=label_smoothing)
+    loss, lse = CPU.cross_entropy_forward(logits, target, **kwargs)
+    ref_loss, ref_lse = REF.cross_entropy_forward(logits.astype(np.float64), target, **kwargs)
+    assert loss.dtype == dtype and loss.shape == ref_loss.shape and lse.shape == (n,)
+    np.testing.assert_allclose(lse, ref_lse, **tol(dtype))
+    np.testing.assert_allclose(loss, ref_loss, equal_nan=True, **tol(dtype))
+    grad = random(rng, (n,) if reduction == "none" else (), dtype)
+    dx = CPU.cross_entropy_backward(grad, logits, target, lse, **kwargs)
+    ref_dx = REF.cross_entropy_backward(grad.astype(np.float64), logits.astype(np.float64), target,
+                                        ref_lse, **kwargs)
+    assert dx.shape == (n, c) and dx.dtype == dtype
+    np.testing.assert_allclose(dx, ref_dx, equal_nan=True, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+def test_cross_entropy_against_torch(torch, dtype, reduction, label_smoothing, threads):
+    rng = np.random.default_rng(7)
+    logits = random(rng, (70, 600), dtype, 5.0)  # large enough to run threaded
+    target = rng.integers(0, 600, size=70)
+    target[::9] = -100
+    loss, lse = CPU.cross_entropy_forward(logits, target, reduction, -100, label_smoothing)
+    t_logits = torch.tensor(logits, requires_grad=True)
+    t_loss = torch.nn.functional.cross_entropy(t_logits, torch.tensor(target), reduction=reduction,
+                                               label_smoothing=label_smoothing)
+    np.testing.assert_allclose(loss, t_loss.detach().numpy(), rtol=1e-5 if dtype == np.float32 else 1e-12)
+    grad = np.ones((70,) if reduction == "none" else (), dtype)
+    t_loss.backward(torch.tensor(grad))
+    dx = CPU.cross_entropy_backward(grad, logits, target, lse, reduction, -100, label_smoothing)
+    np.testing.assert_allclose(dx, t_logits.grad.numpy(), rtol=1e-5, atol=1e-8 if dtype == np.float32 else 1e-15)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_cross_entropy_extreme_logits(dtype):
+    logits = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [7.0, 7.0, 7.0], [-1e4, 1e4, 1e4]],
+                      dtype=dtype)
+    target = np.array([1, 2, 0, 1])
+    loss, lse = CPU.cross_entropy_forward(logits, target, "none")
+    np.testing.assert_allclose(loss, [2e4, math.log(3), math.log(3), math.log(2)], rtol=1e-6)
+    dx = CPU.cross_entropy_backward(np.ones(4, dtype), logits, target, lse, "none")
+    expected = np.array([[1, -1, 0], [1 / 3, 1 / 3, -2 / 3], [-2 / 3, 1 / 3, 1 / 3],
+                         [0, -0.5, 0.5]])
+    assert np.isfinite(dx).all()
+    np.testing.assert_allclose(dx, expected, atol=1e-6)
+
+
+def test_cross_entropy_errors():
+    logits = np.zeros((3, 4), np.float32)
+    for bad in ([0, 4, 1], [0, -1, 1], [-5, 0, 0]):
+        with pytest.raises(IndexError, match="out of bounds for 4 classes"):
+            CPU.cross_entropy_forward(logits, np.array(bad))
+        with pytest.raises(IndexError):
+            CPU.cross_entropy_backward(np.ones((), np.float32), logits, np.array(bad),
+                                       np.zeros(3, np.float32))
+    with pytest.raises(TypeError, match="integer array of class indices"):
+        CPU.cross_entropy_forward(logits, np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match="does not match"):
+        CPU.cross_entropy_forward(logits, np.zeros(2, np.int64))
+    with pytest.raises(ValueError, match="reduction"):
+        CPU.cross_entropy_forward(logits, np.zeros(3, np.int64), reduction="avg")
+    with pytest.raises(ValueError, match="label_smoothing"):
+        CPU.cross_entropy_forward(logits, np.zeros(3, np.int64), label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"\(N, C\)"):
+        CPU.cross_entropy_forward(np.zeros(4), np.zeros((), np.int64))
+    loss, _ = CPU.cross_entropy_forward(logits, np.array([-100, -100, -100]))
+    assert np.isnan(loss)  # mean over no rows, as in PyTorch
+    loss, _ = CPU.cross_entropy_forward(logits, np.array([3, 0, 1], dtype=np.int32))
+    np.testing.assert_allclose(loss, math.log(4), rtol=1e-6)
+
+
+# ----------------------------------------------------------------------
+# optimizer steps
+# ----------------------------------------------------------------------
+def _state(rng, shape, dtype, count):
+    return [random(rng, shape, dtype) for _ in range(count)]
+
+
+SGD_CONFIGS = [dict(momentum=0.0), dict(momentum=0.9), dict(momentum=0.9, nesterov=True),
+               dict(momentum=0.8, dampening=0.3, weight_decay=0.01), dict(weight_decay=0.1)]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("config", SGD_CONFIGS, ids=str)
+@pytest.mark.parametrize("shape", [(0,), (1,), (5, 7), (40000,)])
+def test_sgd_step_matches_reference(dtype, config, shape):
+    rng = np.random.default_rng(8)
+    p, buf, = _state(rng, shape, dtype, 2)
+    p_ref, buf_ref = p.astype(np.float64), buf.astype(np.float64)
+    for step in range(3):
+        g = random(rng, shape, dtype)
+        CPU.sgd_step(p, g, buf, 0.1, first_step=step == 0, **config)
+        REF.sgd_step(p_ref, g.astype(np.float64), buf_ref, 0.1, first_step=step == 0, **config)
+    np.testing.assert_allclose(p, p_ref, rtol=1e-5 if dtype == np.float32 else 1e-13, atol=1e-6)
+    if config.get("momentum"):
+        np.testing.assert_allclose(buf, buf_ref, rtol=1e-5 if dtype == np.float32 else 1e-13,
+                                   atol=1e-6)
+
+
+ADAM_CONFIGS = [dict(), dict(weight_decay=0.1), dict(weight_decay=0.1, decoupled_weight_decay=True),
+                dict(beta1=0.3, beta2=0.5, eps=1e-3)]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("config", ADAM_CONFIGS, ids=str)
+@pytest.mark.parametrize("shape", [(0,), (1,), (5, 7), (40000,)])
+def test_adam_step_matches_reference(dtype, config, shape):
+    rng = np.random.default_rng(9)
+    p = random(rng, shape, dtype)
+    m, v = np.zeros(shape, dtype), np.zeros(shape, dtype)
+    p_ref, m_ref, v_ref = p.astype(np.float64), m.astype(np.float64), v.astype(np.float64)
+    for step in range(1, 4):
+        g = random(rng, shape, dtype)
+        CPU.adam_step(p, g, m, v, step, 1e-2, **config)
+        REF.adam_step(p_ref, g.astype(np.float64), m_ref, v_ref, step, 1e-2, **config)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for ours, ref in ((p, p_ref), (m, m_ref), (v, v_ref)):
+        np.testing.assert_allclose(ours, ref, rtol=rtol, atol=1e-7)
+
+
+RMSPROP_CONFIGS = [dict(), dict(weight_decay=0.1, momentum=0.9), dict(centered=True),
+                   dict(centered=True, momentum=0.5, alpha=0.9)]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("config", RMSPROP_CONFIGS, ids=str)
+@pytest.mark.parametrize("shape", [(1,), (5, 7), (40000,)])
+def test_rmsprop_step_matches_reference(dtype, config, shape):
+    rng = np.random.default_rng(10)
+    p = random(rng, shape, dtype)
+    sq, buf, gavg = (np.zeros(shape, dtype) for _ in range(3))
+    p_ref, sq_ref, buf_ref, gavg_ref = (a.astype(np.float64) for a in (p, sq, buf, gavg))
+    for _ in range(3):
+        g = random(rng, shape, dtype)
+        CPU.rmsprop_step(p, g, sq, 1e-2, momentum_buffer=buf, grad_avg=gavg, **config)
+        REF.rmsprop_step(p_ref, g.astype(np.float64), sq_ref, 1e-2, momentum_buffer=buf_ref,
+                         grad_avg=gavg_ref, **config)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(p, p_ref, rtol=rtol, atol=1e-6)
+    np.testing.assert_allclose(sq, sq_ref, rtol=rtol, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_optimizers_match_torch(torch, dtype, threads):
+    """Several steps of each optimizer against torch.optim, nearly bit for bit."""
+    rng = np.random.default_rng(11)
+    shape = (300, 130)
+    grads = [random(rng, shape, dtype) for _ in range(4)]
+    init = random(rng, shape, dtype)
+    cases = [
+        ("sgd", dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01, nesterov=False),
+         torch.optim.SGD),
+        ("sgd", dict(lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True), torch.optim.SGD),
+        ("adam", dict(lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05), torch.optim.Adam),
+        ("adamw", dict(lr=1e-2, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05), torch.optim.AdamW),
+        ("rmsprop", dict(lr=1e-2, alpha=0.9, eps=1e-8, weight_decay=0.01, momentum=0.5,
+                         centered=True), torch.optim.RMSprop),
+    ]
+    for name, hp, torch_cls in cases:
+        t_param = torch.nn.Parameter(torch.tensor(init.copy()))
+        opt = torch_cls([t_param], foreach=False, **hp)
+        p = init.copy()
+        s1, s2, s3 = (np.zeros(shape, dtype) for _ in range(3))
+        for step, g in enumerate(grads, start=1):
+            t_param.grad = torch.tensor(g)
+            opt.step()
+            if name == "sgd":
+                CPU.sgd_step(p, g, s1, hp["lr"], hp["momentum"], hp.get("dampening", 0.0),
+                             hp["weight_decay"], hp["nesterov"], first_step=step == 1)
+            elif name in ("adam", "adamw"):
+                CPU.adam_step(p, g, s1, s2, step, hp["lr"], *hp["betas"], hp["eps"],
+                              hp["weight_decay"], decoupled_weight_decay=name == "adamw")
+            else:
+                CPU.rmsprop_step(p, g, s1, hp["lr"], hp["alpha"], hp["eps"], hp["weight_decay"],
+                                 hp["momentum"], hp["centered"], momentum_buffer=s2, grad_avg=s3)
+        ours, theirs = p, t_param.detach().numpy()
+        diff = np.abs(ours.astype(np.float64) - theirs) / (np.abs(theirs) + 1e-3)
+        assert diff.max() < (2e-6 if dtype == np.float32 else 1e-14), (name, diff.max())
+
+
+def test_optimizer_errors():
+    p = np.ones(4, np.float32)
+    with pytest.raises(ValueError, match="grad must have shape"):
+        CPU.sgd_step(p, np.ones(3, np.float32), None, 0.1)
+    with pytest.raises(ValueError, match="grad must have dtype"):
+        CPU.sgd_step(p, np.ones(4), None, 0.1)
+    with pytest.raises(ValueError, match="momentum_buffer is required"):
+        CPU.sgd_step(p, p.copy(), None, 0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        q = np.ones((4, 4), np.float32).T
+        CPU.sgd_step(q, q.copy(), None, 0.1)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        CPU.sgd_step(np.ones(4, np.int64), np.ones(4, np.int64), None, 0.1)
+    with pytest.raises(ValueError, match="exp_avg_sq must have dtype"):
+        CPU.adam_step(p, p.copy(), np.zeros(4, np.float32), np.zeros(4), 1, 1e-3)
+    with pytest.raises(ValueError, match="step must be >= 1"):
+        CPU.adam_step(p, p.copy(), np.zeros(4, np.float32), np.zeros(4, np.float32), 0, 1e-3)
+    with pytest.raises(ValueError, match="grad_avg is required"):
+        CPU.rmsprop_step(p, p.copy(), np.zeros(4, np.float32), 1e-2, centered=True)
+    read_only = np.ones(4, np.float32)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        CPU.sgd_step(read_only, p, None, 0.1)
+    # a non-contiguous grad is fine (it is only read)
+    g = np.ones(8, np.float32)[::2]
+    CPU.sgd_step(p, g, None, 0.5)
+    np.testing.assert_array_equal(p, 0.5)
+
+
+# ----------------------------------------------------------------------
+# threads
+# ----------------------------------------------------------------------
+def test_thread_counts_give_identical_results():
+    rng = np.random.default_rng(12)
+    x = random(rng, (257, 300), np.float32, 5.0)
+    target = rng.integers(0, 300, size=257)
+    g = random(rng, x.shape, np.float32)
+    before = _C.get_num_threads()
+
+    def run_all():
+        p, m, v = x.copy(), np.zeros_like(x), np.zeros_like(x)
+        CPU.adam_step(p, g, m, v, 1, 1e-3)
+        loss, lse = CPU.cross_entropy_forward(x, target, "none")
+        return [CPU.relu_forward(x), CPU.relu_backward(g, x), CPU.softmax_forward(x),
+                CPU.log_softmax_forward(x), CPU.softmax_backward(g, CPU.softmax_forward(x)),
+                loss, lse, CPU.cross_entropy_backward(np.ones((), np.float32), x, target, lse), p]
+
+    try:
+        _C.set_num_threads(1)
+        one = run_all()
+        _C.set_num_threads(2)
+        two = run_all()
+    finally:
+        _C.set_num_threads(before)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_set_num_threads():
+    before = _C.get_num_threads()
+    try:
+        _C.set_num_threads(2)
+        assert _C.get_num_threads() == (2 if _C.HAVE_OPENMP else 1)
+        _C.set_num_threads(1)
+        assert _C.get_num_threads() == 1
+        with pytest.raises(ValueError, match="positive"):
+            _C.set_num_threads(0)
+        with pytest.raises(TypeError, match="int"):
+            _C.set_num_threads(1.5)
+    finally:
+        _C.set_num_threads(before)
