@@ -379,6 +379,8 @@ class ArrayFunction(Function):
                             t._vc = x._vc
                             t._base = x if x._base is None else x._base
                     return outs
+                if out.ndim == 0 and not backend.is_array(out):
+                    out = backend.xp.asarray(out)   # numpy ufuncs turn 0-d arrays into scalars
                 t = _wrap(out, backend, False)
                 if cls.is_view:
                     t._vc = x._vc
@@ -397,6 +399,8 @@ class ArrayFunction(Function):
                 out = cls.forward(_SCRATCH, backend, a._data, b._data, *args[2:])
                 if cls.multi_output:
                     return tuple(_wrap(o, backend, False) for o in out)
+                if out.ndim == 0 and not backend.is_array(out):
+                    out = backend.xp.asarray(out)
                 return _wrap(out, backend, False)
             tensors = (a, b)
             ctx = cls.__new__(cls)
@@ -418,10 +422,14 @@ class ArrayFunction(Function):
                     cls.forward(_SCRATCH, backend, *arrays, *rest)
                 if cls.multi_output:
                     return tuple(_wrap(o, backend, False) for o in out)
+                if out.ndim == 0 and not backend.is_array(out):
+                    out = backend.xp.asarray(out)
                 return _wrap(out, backend, False)
             ctx = cls.__new__(cls)
             out = cls.forward(ctx, backend, arrays, *rest) if n is None else \
                 cls.forward(ctx, backend, *arrays, *rest)
+        if not cls.multi_output and out.ndim == 0 and not backend.is_array(out):
+            out = backend.xp.asarray(out)
         # --- record the node ---
         ctx._next = tuple([_edge(t) for t in tensors])
         ctx.needs_input_grad = tuple([t._requires_grad for t in tensors])
@@ -481,7 +489,7 @@ def once_differentiable(backward):
 
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
-        if _state.enabled and any(g is not None and g.requires_grad for g in grads):
+        if _state.enabled:   # the engine enables grad mode only for create_graph=True
             raise RuntimeError(
                 f"{type(ctx).__name__}'s backward is marked once_differentiable: it cannot be "
                 "used with create_graph=True (double backward)")

@@ -285,8 +285,7 @@ class Tensor:
     def detach(self):
         """A tensor sharing storage and version counter with this one, outside the graph."""
         t = Tensor._make(self._data, self._backend, False)
-        t._vc = self._vc
-        t._base = self if self._base is None else self._base
+        t._vc = self._vc   # shared, so in-place changes still invalidate saved copies
         return t
 
     def detach_(self):
@@ -581,14 +580,14 @@ class Tensor:
         """In place: ``self += alpha * other``."""
         from .ops import elementwise as E
         if alpha != 1:
-            return self._inplace("add_", lambda s, o: E.add(s, E.mul(o, alpha)), other)
+            return self._inplace("add_", lambda s, o: E.add(s, o, alpha=alpha), other)
         return self._inplace("add_", E.add, other)
 
     def sub_(self, other, alpha=1):
         """In place: ``self -= alpha * other``."""
         from .ops import elementwise as E
         if alpha != 1:
-            return self._inplace("sub_", lambda s, o: E.sub(s, E.mul(o, alpha)), other)
+            return self._inplace("sub_", lambda s, o: E.sub(s, o, alpha=alpha), other)
         return self._inplace("sub_", E.sub, other)
 
     def mul_(self, other):
@@ -808,3 +807,123 @@ _function._Tensor = Tensor
 _function._wrap = _wrap
 _engine._Tensor = Tensor
 _engine._wrap = _wrap
+
+
+# ----------------------------------------------------------------------
+# the one table of Tensor methods and operators (they route to autograd.ops)
+# ----------------------------------------------------------------------
+def _install_methods():
+    from . import ops
+    from .ops import elementwise as E, indexing as I
+
+    def method(fn):
+        def m(self, *args, **kwargs):
+            return fn(self, *args, **kwargs)
+        m.__name__ = fn.__name__
+        m.__doc__ = fn.__doc__
+        return m
+
+    def reflected(fn):
+        def m(self, other):
+            return fn(other, self)
+        m.__name__ = "r" + fn.__name__
+        return m
+
+    def compare(fn):
+        def m(self, other):
+            if other is None or isinstance(other, (str, list, tuple, dict, set)):
+                return NotImplemented
+            return fn(self, other)
+        return m
+
+    table = {
+        # operators
+        "__add__": ops.add, "__radd__": ops.add,
+        "__sub__": ops.sub, "__rsub__": reflected(ops.sub),
+        "__mul__": ops.mul, "__rmul__": ops.mul,
+        "__truediv__": ops.div, "__rtruediv__": reflected(ops.div),
+        "__floordiv__": ops.floor_divide, "__rfloordiv__": reflected(ops.floor_divide),
+        "__mod__": ops.remainder, "__rmod__": reflected(ops.remainder),
+        "__pow__": ops.pow, "__rpow__": reflected(ops.pow),
+        "__matmul__": ops.matmul, "__rmatmul__": reflected(ops.matmul),
+        "__neg__": ops.neg, "__abs__": ops.abs, "__pos__": lambda self: self,
+        "__eq__": compare(ops.eq), "__ne__": compare(ops.ne), "__lt__": compare(ops.lt),
+        "__le__": compare(ops.le), "__gt__": compare(ops.gt), "__ge__": compare(ops.ge),
+        "__and__": ops.bitwise_and, "__or__": ops.bitwise_or, "__xor__": ops.bitwise_xor,
+        "__rand__": reflected(ops.bitwise_and), "__ror__": reflected(ops.bitwise_or),
+        "__rxor__": reflected(ops.bitwise_xor), "__invert__": ops.bitwise_not,
+        "__getitem__": I.getitem,
+        # elementwise
+        "add": ops.add, "sub": ops.sub, "subtract": ops.sub, "mul": ops.mul,
+        "multiply": ops.mul, "div": ops.div, "divide": ops.div, "true_divide": ops.div,
+        "floor_divide": ops.floor_divide, "remainder": ops.remainder, "pow": ops.pow,
+        "neg": ops.neg, "negative": ops.neg, "exp": ops.exp, "log": ops.log, "log1p": ops.log1p,
+        "expm1": ops.expm1, "sqrt": ops.sqrt, "rsqrt": ops.rsqrt, "sin": ops.sin, "cos": ops.cos,
+        "abs": ops.abs, "absolute": ops.abs, "sign": ops.sign, "reciprocal": ops.reciprocal,
+        "square": ops.square, "erf": ops.erf, "floor": ops.floor, "ceil": ops.ceil,
+        "round": ops.round, "clamp": ops.clamp, "clip": ops.clamp, "maximum": ops.maximum,
+        "minimum": ops.minimum, "clone": ops.clone,
+        "eq": ops.eq, "ne": ops.ne, "lt": ops.lt, "le": ops.le, "gt": ops.gt, "ge": ops.ge,
+        "logical_and": ops.logical_and, "logical_or": ops.logical_or,
+        "logical_xor": ops.logical_xor, "logical_not": ops.logical_not,
+        "isnan": ops.isnan, "isinf": ops.isinf, "isfinite": ops.isfinite,
+        "allclose": ops.allclose, "equal": ops.equal,
+        # activations
+        "relu": ops.relu, "sigmoid": ops.sigmoid, "tanh": ops.tanh, "softmax": ops.softmax,
+        "log_softmax": ops.log_softmax,
+        # reductions
+        "sum": ops.sum, "mean": ops.mean, "var": ops.var, "std": ops.std, "prod": ops.prod,
+        "logsumexp": ops.logsumexp, "norm": ops.norm, "max": ops.max, "min": ops.min,
+        "amax": ops.amax, "amin": ops.amin, "argmax": ops.argmax, "argmin": ops.argmin,
+        "all": ops.all, "any": ops.any,
+        # shape
+        "reshape": ops.reshape, "view": ops.view, "flatten": ops.flatten,
+        "squeeze": ops.squeeze, "unsqueeze": ops.unsqueeze, "transpose": ops.transpose,
+        "swapaxes": ops.transpose, "t": ops.t, "permute": ops.permute, "expand": ops.expand,
+        "expand_as": ops.expand_as, "broadcast_to": ops.broadcast_to, "repeat": ops.repeat,
+        "split": ops.split, "chunk": ops.chunk, "unbind": ops.unbind, "flip": ops.flip,
+        "movedim": ops.movedim, "narrow": ops.narrow, "select": ops.select,
+        "gather": ops.gather,
+        # linear algebra
+        "matmul": ops.matmul, "mm": ops.mm, "bmm": ops.bmm, "dot": ops.dot, "outer": ops.outer,
+    }
+    for name, fn in table.items():
+        if name.startswith("__") or fn.__class__.__name__ != "function" or \
+                fn.__name__ == "<lambda>":
+            setattr(Tensor, name, fn)
+        else:
+            setattr(Tensor, name, fn)
+
+    def where_method(self, condition, other):
+        """``ag.where(condition, self, other)`` (PyTorch's method order)."""
+        return ops.where(condition, self, other)
+    Tensor.where = where_method
+
+    def view_as(self, other):
+        """``self.view(other.shape)``."""
+        return ops.view(self, other.shape)
+    Tensor.view_as = view_as
+    Tensor.reshape_as = lambda self, other: ops.reshape(self, other.shape)
+
+    def inplace(name, fn):
+        def m(self, *args, **kwargs):
+            return self._inplace(name, lambda s: fn(s, *args, **kwargs))
+        m.__name__ = name
+        m.__doc__ = f"In-place version of :meth:`{name[:-1]}`."
+        return m
+    for base in ("neg", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "abs", "sin", "cos",
+                 "reciprocal", "square", "floor", "ceil", "round", "sign"):
+        setattr(Tensor, base + "_", inplace(base + "_", table[base]))
+    Tensor.unsqueeze_ = lambda self, dim: _reshape_inplace(self, ops.unsqueeze(self, dim))
+    Tensor.squeeze_ = lambda self, dim=None: _reshape_inplace(self, ops.squeeze(self, dim))
+
+
+def _reshape_inplace(self, result):
+    self._data = result._data
+    if result.grad_fn is not None:
+        self.grad_fn = result.grad_fn
+        self._output_nr = result._output_nr
+    return self
+
+
+_install_methods()

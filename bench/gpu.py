@@ -112,7 +112,7 @@ class Report:
 
 
 def bench_copy(cp, torch, report, args):
-    n = (64 if args.quick else 256) * 1024 * 1024 // 4   # float32 elements
+    n = {"smoke": 1, "quick": 64, "full": 256}[args.size] * 1024 * 1024 // 4   # float32
     src = cp.ones(n, dtype=cp.float32)
     dst = cp.empty_like(src)
     nbytes = 2 * src.nbytes                               # read + write
@@ -130,7 +130,7 @@ def bench_copy(cp, torch, report, args):
 
 
 def bench_matmul(cp, torch, report, args):
-    n = 2048 if args.quick else 4096
+    n = {"smoke": 256, "quick": 2048, "full": 4096}[args.size]
     rng = numpy.random.default_rng(0)
     a = ag.tensor(rng.standard_normal((n, n), dtype=numpy.float32), device="cuda")
     b = ag.tensor(rng.standard_normal((n, n), dtype=numpy.float32), device="cuda")
@@ -163,7 +163,7 @@ def bench_matmul(cp, torch, report, args):
 def bench_row_kernels(cp, torch, report, args, copy_bw):
     backend = get_backend("cuda")
     sync = backend.synchronize
-    rows, cols = (4096, 4096) if args.quick else (16384, 4096)
+    rows, cols = {"smoke": (64, 4096), "quick": (4096, 4096), "full": (16384, 4096)}[args.size]
     rng = numpy.random.default_rng(1)
     host = rng.standard_normal((rows, cols), dtype=numpy.float32)
     x = cp.asarray(host)
@@ -190,7 +190,7 @@ def bench_row_kernels(cp, torch, report, args, copy_bw):
          (lambda: aten._log_softmax_backward_data(tg, tly, -1, torch.float32)) if torch else None),
     ]
     # cross-entropy over many rows of 1000 classes (an ImageNet-sized head)
-    n, c = (16384, 1000) if args.quick else (65536, 1000)
+    n, c = {"smoke": (256, 1000), "quick": (16384, 1000), "full": (65536, 1000)}[args.size]
     logits_host = rng.standard_normal((n, c), dtype=numpy.float32)
     target_host = rng.integers(0, c, size=n)
     logits = cp.asarray(logits_host)
@@ -231,7 +231,7 @@ def bench_mlp(cp, torch, report, args):
     F = ag.nn.functional
     backend = get_backend("cuda")
     for batch in (512, 4096):
-        steps = 10 if args.quick else 20
+        steps = {"smoke": 1, "quick": 10, "full": 20}[args.size]
         rng = numpy.random.default_rng(2)
         xh = rng.standard_normal((batch, 784), dtype=numpy.float32)
         yh = rng.integers(0, 10, size=batch)
@@ -277,11 +277,14 @@ def bench_mlp(cp, torch, report, args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, one repeat: checks that the script runs, measures nothing")
     parser.add_argument("--json", metavar="PATH", help="write every figure to PATH")
     parser.add_argument("--repeats", type=int, default=None, help="timed blocks per figure")
     args = parser.parse_args(argv)
+    args.size = "smoke" if args.smoke else "quick" if args.quick else "full"
     if args.repeats is None:
-        args.repeats = 3 if args.quick else 7
+        args.repeats = {"smoke": 1, "quick": 3, "full": 7}[args.size]
 
     if not ag.cuda.is_available():
         print(f"bench/gpu.py: no usable CUDA device: {ag.cuda.unavailable_reason()}",
@@ -294,7 +297,7 @@ def main(argv=None):
         device_name = device_name.decode()
     print(f"GPU: {device_name}; CuPy {cp.__version__}; "
           f"PyTorch {torch.__version__ if torch else 'not available on the GPU'}"
-          f"{' (quick)' if args.quick else ''}")
+          f" ({args.size} sizes)")
     report = Report()
     report.header()
     copy_bw = bench_copy(cp, torch, report, args)
@@ -306,7 +309,7 @@ def main(argv=None):
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         meta = dict(device=device_name, cupy=cp.__version__,
                     torch=torch.__version__ if torch else None, numpy=numpy.__version__,
-                    python=platform.python_version(), quick=args.quick, repeats=args.repeats,
+                    python=platform.python_version(), size=args.size, repeats=args.repeats,
                     copy_bandwidth_gbs=copy_bw)
         with open(args.json, "w") as f:
             json.dump(dict(meta=meta, results=report.rows), f, indent=2)

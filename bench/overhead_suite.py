@@ -150,9 +150,11 @@ def run(quick=False, threads=None, log=None):
 
 def _detailed(quick, threads, log):
     """Rows of :mod:`bench.overhead` (the Tensor engineer's script) when it has ``run()``."""
-    module = optional_import("bench.overhead")
-    if module is None:
+    if not os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "overhead.py")):
         return []
+    import importlib
+
+    module = importlib.import_module("bench.overhead")  # a broken script is an error, not a skip
     run_fn = getattr(module, "run", None)
     if run_fn is None:
         note = "bench/overhead.py has no run(quick=..., threads=...) function: its table is not included"
@@ -192,6 +194,14 @@ def render(figures):
                             "torch/ours"], rows,
                            title="Per-op overhead (median µs per op; torch/ours > 1 means ours is cheaper)",
                            aligns="llrrrrr"))
+        targets = []
+        for (shape, mode, thr), e in by.items():
+            if shape == "1" and mode in ("forward recording", "forward+backward") and "ours" in e and "torch" in e:
+                verdict = "met" if e["ours"] <= e["torch"] else "NOT met"
+                targets.append(f"target ours <= torch per op ({mode}, 1 element, {thr} thread(s)): "
+                               f"{e['ours']:.2f} vs {e['torch']:.2f} µs: {verdict}")
+        if targets:
+            parts.append("\n".join(targets))
     rows = [f for f in figures if "row" in f]
     if rows:
         from bench.run import render_rows

@@ -47,7 +47,7 @@ if __package__ in (None, ""):  # ``python bench/run.py``: make the ``bench`` pac
 
 from bench import common
 from bench.common import (ThreadLimits, cuda_available, environment, fmt_num, fmt_ratio, fmt_time,
-                          optional_import, read_json, table, thread_env, write_json)
+                          read_json, table, thread_env, write_json)
 
 SUITES = ("kernels", "overhead", "mlp", "gpu")
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -174,17 +174,22 @@ def run_suite(suite, args, threads, log):
                 log("note: " + note)
                 return [{"suite": suite, "threads": threads, "name": "note", "engine": None,
                          "params": {}, "note": note}]
-            module = optional_import(module_name)
-            if module is None:
-                why = common.import_error(module_name)
-                note = f"{suite}: skipped, {module_name} is not available ({why})"
+            source = os.path.join(REPO_ROOT, *module_name.split(".")) + ".py"
+            if not os.path.exists(source):
+                note = f"{suite}: skipped, {os.path.relpath(source, REPO_ROOT)} does not exist"
                 log("note: " + note)
                 return [{"suite": suite, "threads": threads, "name": "note", "engine": None,
                          "params": {}, "note": note}]
+            import importlib
+
+            module = importlib.import_module(module_name)  # a broken module is an error, not a skip
             if suite == "gpu" and not hasattr(module, "run"):
                 figs = normalize(_gpu_via_main(module, args.quick), suite, threads)
             else:
-                figs = normalize(_call_run(module, args.quick, threads), suite, threads)
+                figs = normalize(_call_run(module, args.quick, threads, log=log), suite, threads)
+            if suite == "kernels":
+                figs += kernels_extra(figs, args.quick, threads, log)
+                add_peak_percent(figs, threads)
     except Exception as exc:
         text = traceback.format_exc()
         log(f"ERROR in suite {suite} (threads={threads}):\n{text}")
@@ -192,6 +197,100 @@ def run_suite(suite, args, threads, log):
                  "error": f"{type(exc).__name__}: {exc}", "traceback": text}]
     log(f"{suite} (threads={threads}) done in {time.perf_counter() - t0:.1f} s")
     return figs
+
+
+def kernels_extra(have, quick, threads, log):
+    """Figures the issue asks for that ``bench/kernels.py`` does not measure (yet).
+
+    A square GEMM sweep 64...2048 and ``log_softmax_backward``: ours (the
+    cpu backend call) vs NumPy vs PyTorch, in the kernels suite's schema.
+    Anything ``have`` already holds (same name and size) is skipped.
+    """
+    import numpy as np
+
+    from autograd.backend import get_backend
+    from bench.common import figure, measure
+
+    cpu = get_backend("cpu")
+    torch = common.optional_import("torch")
+    repeats, min_time = (3, 0.002) if quick else (7, 0.05)
+    done = {(f.get("name"), (f.get("params") or {}).get("size")) for f in have}
+    rng = np.random.default_rng(0)
+    out = []
+
+    def add(name, size, fns, derived_of):
+        if (name, size) in done:
+            return
+        for engine, fn in fns.items():
+            if fn is None:
+                continue
+            timing = measure(fn, repeats=repeats, min_repeat_time=min_time)
+            out.append(figure("kernels", name, engine, threads, timing, {"size": size, "dtype": "float32"},
+                              derived_of(timing), note="measured by bench/run.py"))
+        log(f"  {name} {size} done")
+
+    squares = (64, 256) if quick else (64, 128, 256, 512, 1024, 2048)
+    for n in squares:
+        a = rng.standard_normal((n, n), dtype=np.float32)
+        b = rng.standard_normal((n, n), dtype=np.float32)
+        ta, tb = (torch.from_numpy(a), torch.from_numpy(b)) if torch is not None else (None, None)
+        flops = 2 * n ** 3
+        add("gemm", f"{n}^3", {"ours": lambda: cpu.gemm(a, b), "numpy": lambda: np.matmul(a, b),
+                               "torch": (lambda: torch.mm(ta, tb)) if torch is not None else None},
+            lambda t, flops=flops: {"GFLOP/s": flops / t["median"] / 1e9})
+    for shape in ((256, 1024),) if quick else ((256, 1024), (4096, 4096)):
+        x = rng.standard_normal(shape, dtype=np.float32) * 5
+        g = rng.standard_normal(shape, dtype=np.float32)
+        y = cpu.log_softmax_forward(x)
+
+        def numpy_lsm_backward(g=g, y=y):
+            out_ = np.exp(y)
+            out_ *= g.sum(axis=1, keepdims=True)
+            np.subtract(g, out_, out=out_)
+            return out_
+
+        fns = {"ours": lambda g=g, y=y: cpu.log_softmax_backward(g, y), "numpy": numpy_lsm_backward,
+               "torch": None}
+        if torch is not None:
+            tg, ty = torch.from_numpy(g), torch.from_numpy(y)
+            fns["torch"] = lambda tg=tg, ty=ty: torch.ops.aten._log_softmax_backward_data(tg, ty, 1, torch.float32)
+        nbytes = 3 * x.nbytes
+        add("log_softmax_backward", f"{shape}", fns, lambda t, nbytes=nbytes: {"GB/s": nbytes / t["median"] / 1e9})
+    return out
+
+
+def add_peak_percent(figs, threads):
+    """Add ``% fp32 peak`` to every GEMM figure, from :func:`bench.common.fp32_peak_gflops`."""
+    peak, how = common.fp32_peak_gflops(threads)
+    for f in figs:
+        rate = (f.get("derived") or {}).get("GFLOP/s")
+        if rate and str(f.get("name", "")).startswith("gemm"):
+            f["derived"]["pct_fp32_peak"] = 100.0 * rate / peak
+            f["derived"]["fp32_peak_gflops"] = peak
+
+
+def render_gemm_peak(figs):
+    """GEMM GFLOP/s of each engine and as a percentage of the fp32 peak."""
+    by = {}
+    for f in figs:
+        d = f.get("derived") or {}
+        if "pct_fp32_peak" in d:
+            by.setdefault((f["params"].get("size"), f.get("threads")), {})[f["engine"]] = d
+    if not by:
+        return ""
+    engines = [e for e in ("ours", "numpy", "torch") if any(e in v for v in by.values())]
+    rows = []
+    peak = None
+    for (size, thr), row in by.items():
+        peak = next(iter(row.values()))["fp32_peak_gflops"]
+        cells = [size, thr]
+        for e in engines:
+            d = row.get(e)
+            cells.append(f"{d['GFLOP/s']:.1f} ({d['pct_fp32_peak']:.0f}%)" if d else "-")
+        rows.append(cells)
+    return table(["gemm", "thr"] + [f"{e} GFLOP/s (% peak)" for e in engines], rows,
+                 title=f"GEMM against the fp32 peak ({fmt_num(peak)} GFLOP/s at the last thread count; "
+                       "see the header for how it is estimated)", aligns="lr" + "r" * len(engines))
 
 
 def _gpu_via_main(module, quick):
@@ -347,6 +446,11 @@ def render_suite(suite, figs):
 
         if body:
             parts.append(overhead_suite.render(body))
+    elif suite == "kernels" and body and all("row" not in f for f in body) and _kernels_render() is not None:
+        parts.append(_kernels_render()(body))
+        peak_table = render_gemm_peak(body)
+        if peak_table:
+            parts.append(peak_table)
     else:
         rows = [f for f in body if "row" in f]
         ours = [f for f in body if "row" not in f]
@@ -359,6 +463,17 @@ def render_suite(suite, figs):
         parts.append("\n".join("note: " + n for n in dict.fromkeys(notes)))
     parts += [f"ERROR ({f.get('threads')} threads): {f['error']}" for f in errors]
     return "\n\n".join(parts)
+
+
+def _kernels_render():
+    """``bench.kernels.render`` when the module is there and has one."""
+    if not os.path.exists(os.path.join(REPO_ROOT, "bench", "kernels.py")):
+        return None
+    try:
+        import bench.kernels as kernels
+    except Exception:
+        return None
+    return getattr(kernels, "render", None)
 
 
 def render_all(figures, suites):
@@ -448,7 +563,7 @@ def compare(new_figures, old_payload, threshold=0.10):
 
 
 def plot(figures, path):
-    """PNG charts: MLP samples/s per engine and ours-vs-baseline ratios per suite."""
+    """PNG charts: MLP samples/s and ratios, kernel speed ratios, per-op overhead."""
     try:
         import matplotlib
 
@@ -459,40 +574,71 @@ def plot(figures, path):
         return False
     from bench import mlp, overhead_suite
 
-    panels = []
+    panels = []  # (kind, data, relative height)
     train = [f for f in figures if f.get("suite") == "mlp" and str(f.get("name", "")).startswith("train ")]
     if train:
-        panels.append(("mlp", train))
-    ratios = _ratio_series(figures)
-    if ratios:
-        panels.append(("ratios", ratios))
+        panels.append(("mlp", train, 4))
+        mlp_ratios = _ratio_series([f for f in train])
+        if mlp_ratios:
+            panels.append(("mlp-ratios", mlp_ratios, 4))
+    kernel_ratios = _ratio_series([f for f in figures if f.get("suite") == "kernels"])
+    if kernel_ratios:
+        panels.append(("kernel-ratios", kernel_ratios, 1.5 + 0.22 * len(kernel_ratios)))
     ovh = [f for f in figures if f.get("suite") == "overhead" and f.get("median") is not None]
     if ovh:
-        panels.append(("overhead", ovh))
+        panels.append(("overhead", ovh, 4))
     if not panels:
         print("--plot: nothing to plot", file=sys.stderr)
         return False
-    fig, axes = plt.subplots(len(panels), 1, figsize=(13, 4.6 * len(panels)), squeeze=False)
-    for ax, (kind, data) in zip(axes[:, 0], panels):
+    heights = [p[2] for p in panels]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(12, sum(heights) + 1),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, (kind, data, _) in zip(axes[:, 0], panels):
         if kind == "mlp":
             mlp.plot_throughput(ax, data)
         elif kind == "overhead":
             overhead_suite.plot(ax, data)
+        elif kind == "mlp-ratios":
+            _plot_grouped_ratios(ax, data, "MLP training: speed of ours / baseline (> 1: ours is faster)")
         else:
             labels = list(data)
-            xs = range(len(labels))
-            ax.bar(xs, [data[k] for k in labels], color=["tab:green" if data[k] >= 1 else "tab:red" for k in labels])
-            ax.axhline(1.0, color="black", lw=0.8)
-            ax.set_xticks(list(xs))
-            ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
-            ax.set_ylabel("speed of ours / baseline")
-            ax.set_title("Ours vs baselines (median; > 1 means ours is faster)")
+            values = [data[k] for k in labels]
+            ys = range(len(labels))
+            ax.barh(list(ys), values, color=["tab:green" if v >= 1 else "tab:red" for v in values])
+            ax.axvline(1.0, color="black", lw=0.8)
+            ax.set_xscale("log")
+            ax.set_yticks(list(ys))
+            ax.set_yticklabels(labels, fontsize=7)
+            ax.invert_yaxis()
+            ax.set_xlabel("speed of ours / baseline (log; > 1: ours is faster)")
+            ax.set_title("Kernels: ours vs the best NumPy expression and PyTorch (median)")
     fig.tight_layout()
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return True
+
+
+def _plot_grouped_ratios(ax, data, title):
+    """``data`` maps "group vs baseline" labels to ratios: bars grouped by group, one per baseline."""
+    groups, bases = [], []
+    for label in data:
+        group, base = label.rsplit(" vs ", 1)
+        if group not in groups:
+            groups.append(group)
+        if base not in bases:
+            bases.append(base)
+    width = 0.8 / max(len(bases), 1)
+    for i, base in enumerate(bases):
+        xs = [g + i * width for g in range(len(groups))]
+        ax.bar(xs, [data.get(f"{grp} vs {base}", 0) for grp in groups], width, label=f"vs {base}")
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_xticks([g + width * (len(bases) - 1) / 2 for g in range(len(groups))])
+    ax.set_xticklabels([g.replace(" ", "\n", 1) for g in groups], fontsize=7)
+    ax.set_ylabel("speed ratio")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
 
 
 def _ratio_series(figures):
@@ -504,7 +650,10 @@ def _ratio_series(figures):
         if f.get("suite") == "mlp" and not str(f.get("name")).startswith("train "):
             continue
         params = f.get("params") or {}
-        short = ",".join(str(v) for k, v in params.items() if k in ("model", "batch", "size", "shape", "n"))
+        if f.get("suite") == "mlp":
+            short = f"{params.get('model')} b{params.get('batch')}"
+        else:
+            short = str(params.get("size", params.get("shape", "")))
         by.setdefault((f["suite"], f["name"], short, f.get("threads")), {})[f["engine"]] = f["median"]
     out = {}
     for (suite, name, short, thr), engines in by.items():
@@ -515,7 +664,7 @@ def _ratio_series(figures):
                 if suite == "mlp":
                     label = f"{short} t{thr} vs {base}"
                 else:
-                    label = f"{suite}:{name} {short} t{thr} vs {base}"
+                    label = f"{name} {short} t{thr} vs {base}"
                 out[label] = engines[base] / engines["ours"]
     return out
 

@@ -146,30 +146,52 @@ def adam_step(floating[::1] param, const floating[::1] grad, floating[::1] exp_a
                         <floating>weight_decay, <floating>decay_factor, decoupled_weight_decay)
 
 
+cdef inline floating _rms_square(floating *p, const floating *g, floating *sq, Py_ssize_t j,
+                                 floating alpha, floating one_minus_alpha,
+                                 floating weight_decay) noexcept nogil:
+    """Update square_avg[j]; returns the (weight-decayed) gradient."""
+    cdef floating gj = g[j]
+    if weight_decay != 0:
+        gj = gj + weight_decay * p[j]
+    sq[j] = sq[j] * alpha + one_minus_alpha * gj * gj
+    return gj
+
+
 cdef void _rmsprop_chunk(floating *p, const floating *g, floating *sq, floating *buf,
                          floating *gavg, Py_ssize_t n, floating neg_lr, floating alpha,
                          floating one_minus_alpha, floating eps, floating weight_decay,
                          floating momentum, bint centered) noexcept nogil:
+    # One loop per (centered, momentum) case: the optional buffers are then
+    # read and written unconditionally inside each loop, which vectorizes.
     cdef Py_ssize_t j
-    cdef floating gj, vj, aj, avg, b
-    for j in range(n):
-        gj = g[j]
-        if weight_decay != 0:
-            gj = gj + weight_decay * p[j]
-        vj = sq[j] * alpha + one_minus_alpha * gj * gj
-        sq[j] = vj
-        if centered:
+    cdef floating gj, aj, avg, b
+    if centered and momentum > 0:
+        for j in range(n):
+            gj = _rms_square(p, g, sq, j, alpha, one_minus_alpha, weight_decay)
             aj = _lerp(gavg[j], gj, one_minus_alpha)
             gavg[j] = aj
-            avg = _sqrt(vj + (-1) * aj * aj)
-        else:
-            avg = _sqrt(vj)
-        avg = avg + eps
-        if momentum > 0:
+            avg = _sqrt(sq[j] + (-1) * aj * aj) + eps
             b = buf[j] * momentum + gj / avg
             buf[j] = b
             p[j] = p[j] + neg_lr * b
-        else:
+    elif centered:
+        for j in range(n):
+            gj = _rms_square(p, g, sq, j, alpha, one_minus_alpha, weight_decay)
+            aj = _lerp(gavg[j], gj, one_minus_alpha)
+            gavg[j] = aj
+            avg = _sqrt(sq[j] + (-1) * aj * aj) + eps
+            p[j] = p[j] + neg_lr * gj / avg
+    elif momentum > 0:
+        for j in range(n):
+            gj = _rms_square(p, g, sq, j, alpha, one_minus_alpha, weight_decay)
+            avg = _sqrt(sq[j]) + eps
+            b = buf[j] * momentum + gj / avg
+            buf[j] = b
+            p[j] = p[j] + neg_lr * b
+    else:
+        for j in range(n):
+            gj = _rms_square(p, g, sq, j, alpha, one_minus_alpha, weight_decay)
+            avg = _sqrt(sq[j]) + eps
             p[j] = p[j] + neg_lr * gj / avg
 
 

@@ -74,6 +74,11 @@ def _draw(spec, rng, dtype):
         return rng.uniform(0.5, 2.0, spec.shape).astype(dtype)
     if spec.kind.startswith("index:"):
         return rng.integers(0, int(spec.kind.split(":")[1]), size=spec.shape).astype(np.int64)
+    if spec.kind.startswith("ignore:"):
+        # class indices with every third one set to the default ignore_index
+        target = rng.integers(0, int(spec.kind.split(":")[1]), size=spec.shape).astype(np.int64)
+        target[::3] = -100
+        return target
     if spec.kind == "mask":
         return rng.random(spec.shape) > 0.5
     raise ValueError(spec.kind)
@@ -85,6 +90,17 @@ def _x(*shape, kind="normal"):
 
 def _idx(n, *shape):
     return Input(tuple(shape), f"index:{n}", grad=False)
+
+
+def _idx_ignore(n, *shape):
+    return Input(tuple(shape), f"ignore:{n}", grad=False)
+
+
+def _inplace_chain(x):
+    y = 3 * x
+    y += 1
+    y *= x
+    return y
 
 
 OP_CASES = [
@@ -135,6 +151,14 @@ OP_CASES = [
     OpCase("max_dim", lambda x: x.max(dim=1), [_x(3, 4)]),
     OpCase("min_dim", lambda x: x.min(dim=0), [_x(3, 4)]),
     OpCase("argmax", lambda x: x.argmax(dim=1), [_x(3, 4)]),
+    OpCase("argmin_all", lambda x: x.argmin(), [_x(3, 4)]),
+    OpCase("min_all", lambda x: x.min(), [_x(3, 4)]),
+    # dtype conversions and in-place ops inside the graph
+    OpCase("double_float", lambda x: (x.double() * 2).float(), [_x(3, 4)]),
+    OpCase("long", lambda x: (x * 3).long(), [_x(3, 4)]),
+    OpCase("inplace_in_graph", lambda x: _inplace_chain(x), [_x(3, 4)]),
+    OpCase("where_scalar", lambda x: ag.where(x > 0, x, 0.0), [_x(3, 4)]),
+    OpCase("detach_mix", lambda x: x * x.detach(), [_x(3, 4)]),
     # shape
     OpCase("reshape", lambda x: x.reshape(4, 3), [_x(3, 4)]),
     OpCase("view_flatten", lambda x: x.view(2, 12).flatten(), [_x(2, 3, 4)]),
@@ -200,9 +224,21 @@ def _functional_cases():
                [_x(6, 5), _idx(5, 6)]),
         OpCase("F.cross_entropy_smoothing",
                lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1), [_x(6, 5), _idx(5, 6)]),
+        OpCase("F.cross_entropy_ignore_index", lambda x, t: F.cross_entropy(x, t),
+               [_x(7, 5), _idx_ignore(5, 7)]),
+        OpCase("F.cross_entropy_ignore_smoothing_sum",
+               lambda x, t: F.cross_entropy(x, t, reduction="sum", label_smoothing=0.3),
+               [_x(7, 5), _idx_ignore(5, 7)]),
+        OpCase("nn.CrossEntropyLoss", lambda x, t: ag.nn.CrossEntropyLoss(label_smoothing=0.1)(x, t),
+               [_x(6, 5), _idx(5, 6)]),
         OpCase("F.nll_loss", lambda x, t: F.nll_loss(F.log_softmax(x, dim=1), t),
                [_x(6, 5), _idx(5, 6)]),
+        OpCase("F.nll_loss_ignore_none",
+               lambda x, t: F.nll_loss(F.log_softmax(x, dim=1), t, reduction="none"),
+               [_x(7, 5), _idx_ignore(5, 7)]),
         OpCase("F.mse_loss", lambda a, b: F.mse_loss(a, b), [_x(4, 3), _x(4, 3)]),
+        OpCase("F.mse_loss_sum", lambda a, b: F.mse_loss(a, b, reduction="sum"),
+               [_x(4, 3), _x(4, 3)]),
         OpCase("F.l1_loss", lambda a, b: F.l1_loss(a, b), [_x(4, 3), _x(4, 3)]),
         OpCase("F.bce_with_logits", lambda a, b: F.binary_cross_entropy_with_logits(a, b),
                [_x(4, 3), Input((4, 3), "positive", grad=False)]),
@@ -454,3 +490,327 @@ def mixing_cases(device):
         ("module_input", lambda: nn.Linear(3, 2).to(device)(cpu(4, 3))),
         ("inplace_add", lambda: dev(2).add_(cpu(2))),
     ]
+
+
+# ----------------------------------------------------------------------
+# A stand-in for CuPy, to check the cuda backend's Python side without a GPU
+# ----------------------------------------------------------------------
+# FakeCupy is NumPy plus CuPy's kernel classes.  The kernel classes parse the
+# parameter lists the backend declares (ElementwiseKernel / ReductionKernel
+# strings, the RawKernel C signatures) and check every call against them --
+# number of arguments, array dtypes, scalar types, contiguity, launch shape,
+# shared memory -- then run a NumPy model of the kernel.  So the argument
+# plumbing of autograd/backend/cuda.py is tested on any machine; the CUDA code
+# itself is compiled by nvcc in tests/test_cuda.py and run on a real GPU there.
+import re
+import types
+
+_C_TYPES = {"float": np.float32, "double": np.float64, "long long": np.int64, "int": np.int32}
+_PARAM_TYPES = {"float32": np.float32, "float64": np.float64, "int64": np.int64,
+                "int32": np.int32, "bool": np.bool_}
+
+
+class KernelCallError(AssertionError):
+    """A kernel was called with arguments that do not match its declaration."""
+
+
+def _parse_params(params):
+    out = []
+    for p in params.split(","):
+        words = p.split()
+        out.append((words[0] == "raw", words[-2], words[-1]))
+    return out
+
+
+class FakeElementwiseKernel:
+    def __init__(self, in_params, out_params, operation, name, **kwargs):
+        self.ins = _parse_params(in_params)
+        self.outs = _parse_params(out_params)
+        self.name = name
+        self.operation = operation
+
+    def __call__(self, *args):
+        n_in = len(self.ins)
+        if len(args) not in (n_in, n_in + len(self.outs)):
+            raise KernelCallError(f"{self.name}: {len(args)} arguments, expected {n_in} or "
+                                  f"{n_in + len(self.outs)}")
+        bound = {}
+        values = {}
+        shapes = []
+        for (raw, typ, name), arg in zip(self.ins + self.outs, args):
+            if isinstance(arg, np.ndarray):
+                if typ == "T":
+                    bound.setdefault("T", arg.dtype)
+                    if arg.dtype != bound["T"]:
+                        raise KernelCallError(f"{self.name}: {name} has dtype {arg.dtype}, T is "
+                                              f"{bound['T']}")
+                elif arg.dtype != _PARAM_TYPES[typ]:
+                    raise KernelCallError(f"{self.name}: {name} must be {typ}, got {arg.dtype}")
+                if not raw:
+                    shapes.append(arg.shape)
+            else:
+                want = bound.get("T") if typ == "T" else _PARAM_TYPES[typ]
+                if not isinstance(arg, np.generic):
+                    raise KernelCallError(f"{self.name}: scalar {name} should be a NumPy scalar "
+                                          f"of the kernel's type, got {type(arg).__name__}")
+                if want is not None and np.dtype(type(arg)) != np.dtype(want):
+                    raise KernelCallError(f"{self.name}: scalar {name} is {type(arg).__name__}, "
+                                          f"expected {np.dtype(want)}")
+            values[name] = arg
+        shape = np.broadcast_shapes(*shapes)
+        for raw, typ, name in self.outs:
+            if name not in values:
+                values[name] = np.empty(shape, bound["T"] if typ == "T" else _PARAM_TYPES[typ])
+            elif values[name].shape != shape:
+                raise KernelCallError(f"{self.name}: output {name} has shape "
+                                      f"{values[name].shape}, expected {shape}")
+        values["i"] = np.arange(int(np.prod(shape))).reshape(shape)
+        getattr(self, "_" + self.name.replace("ag_", "", 1).split("_c")[0]
+                if self.name.startswith("ag_rmsprop") else "_" + self.name[3:])(values)
+        results = [values[name] for _, _, name in self.outs]
+        return results[0] if len(results) == 1 else tuple(results)
+
+    # NumPy models of the kernels (same arithmetic, in the kernel's dtype)
+    @staticmethod
+    def _relu_forward(v):
+        v["y"][...] = np.where(v["x"] < 0, 0, v["x"])
+
+    @staticmethod
+    def _relu_backward(v):
+        v["dx"][...] = np.where(v["x"] > 0, v["g"], 0)
+
+    @staticmethod
+    def _bias_relu_forward(v):
+        s = v["x"] + v["bias"]
+        v["x"][...] = np.where(s < 0, 0, s)
+
+    @staticmethod
+    def _sgd_step(v):
+        d = v["grad"] + v["weight_decay"] * v["param"] if v["weight_decay"] != 0 else v["grad"]
+        v["param"][...] = v["param"] - v["lr"] * d
+
+    @staticmethod
+    def _sgd_momentum_step(v):
+        d = v["grad"] + v["weight_decay"] * v["param"] if v["weight_decay"] != 0 else v["grad"]
+        if v["first_step"]:
+            v["buf"][...] = d
+        else:
+            v["buf"][...] = v["buf"] * v["momentum"] + v["one_minus_dampening"] * d
+        d = d + v["momentum"] * v["buf"] if v["nesterov"] else v["buf"]
+        v["param"][...] = v["param"] - v["lr"] * d
+
+    @staticmethod
+    def _adam_step(v):
+        g, p = v["grad"], v["param"].copy()
+        if v["weight_decay"] != 0:
+            if v["decoupled"]:
+                p = p * v["decay_scale"]
+            else:
+                g = g + v["weight_decay"] * p
+        m = v["exp_avg"] * v["beta1"] + v["one_minus_beta1"] * g
+        s = v["exp_avg_sq"] * v["beta2"] + v["one_minus_beta2"] * g * g
+        v["exp_avg"][...] = m
+        v["exp_avg_sq"][...] = s
+        v["param"][...] = p - v["step_size"] * m / (np.sqrt(s) / v["bias_correction2_sqrt"]
+                                                    + v["eps"])
+
+    def _rmsprop_step(self, v):
+        g = v["grad"] + v["weight_decay"] * v["param"] if v["weight_decay"] != 0 else v["grad"]
+        sq = v["square_avg"] * v["alpha"] + v["one_minus_alpha"] * g * g
+        v["square_avg"][...] = sq
+        if "grad_avg" in v:
+            ga = v["grad_avg"] * v["alpha"] + v["one_minus_alpha"] * g
+            v["grad_avg"][...] = ga
+            avg = np.sqrt(sq - ga * ga) + v["eps"]
+        else:
+            avg = np.sqrt(sq) + v["eps"]
+        if "momentum_buffer" in v:
+            b = v["momentum_buffer"] * v["momentum"] + g / avg
+            v["momentum_buffer"][...] = b
+            v["param"][...] = v["param"] - v["lr"] * b
+        else:
+            v["param"][...] = v["param"] - v["lr"] * g / avg
+
+    @staticmethod
+    def _cross_entropy_backward(v):
+        cols = int(v["cols"])
+        row = v["i"] // cols
+        col = v["i"] - row * cols
+        t = v["target"].reshape(-1)[row]
+        scale = v["grad"].reshape(-1)[row if v["grad_per_row"] else 0]
+        if v["divide"]:
+            scale = scale / v["count"].reshape(-1)[0]
+        e = np.exp(v["x"] - v["lse"].reshape(-1)[row])
+        e = np.where(col == t, e - v["one_minus_ls"], e) - v["ls_over_c"]
+        v["g"][...] = np.where(t == v["ignore_index"], 0, scale * e)
+
+
+class FakeReductionKernel:
+    def __init__(self, in_params, out_params, map_expr, reduce_expr, post_map_expr, identity,
+                 name, reduce_type=None, **kwargs):
+        self.ins = _parse_params(in_params)
+        self.name = name
+
+    def __call__(self, *args):
+        if len(args) != len(self.ins):
+            raise KernelCallError(f"{self.name}: {len(args)} arguments, expected {len(self.ins)}")
+        for (raw, typ, name), arg in zip(self.ins, args):
+            dtype = arg.dtype if isinstance(arg, np.ndarray) else np.dtype(type(arg))
+            if dtype != _PARAM_TYPES[typ]:
+                raise KernelCallError(f"{self.name}: {name} must be {typ}, got {dtype}")
+        assert self.name == "ag_bad_class_index"
+        t, c, ignore = args
+        return np.asarray(bool(((t != ignore) & ((t < 0) | (t >= c))).any()))
+
+
+class FakeRawKernel:
+    def __init__(self, name, params):
+        self.name = name
+        self.params = params          # [(numpy dtype, is_pointer, name)]
+
+    def __call__(self, grid, block, args, shared_mem=0):
+        if len(args) != len(self.params):
+            raise KernelCallError(f"{self.name}: {len(args)} arguments, expected "
+                                  f"{len(self.params)}")
+        values = {}
+        for (dtype, pointer, name), arg in zip(self.params, args):
+            if pointer:
+                if not isinstance(arg, np.ndarray) or arg.dtype != dtype:
+                    raise KernelCallError(f"{self.name}: {name} must be a {np.dtype(dtype)} "
+                                          f"array, got {getattr(arg, 'dtype', type(arg))}")
+                if not arg.flags.c_contiguous:
+                    raise KernelCallError(f"{self.name}: {name} is not C-contiguous")
+            elif not isinstance(arg, np.generic) or np.dtype(type(arg)) != dtype:
+                raise KernelCallError(f"{self.name}: {name} must be a {np.dtype(dtype)} scalar, "
+                                      f"got {type(arg).__name__}")
+            values[name] = arg
+        threads = block[0]
+        if threads % 32 or not 32 <= threads <= 1024:
+            raise KernelCallError(f"{self.name}: block of {threads} threads")
+        if shared_mem + 32 * 8 > 48 * 1024:
+            raise KernelCallError(f"{self.name}: {shared_mem} bytes of shared memory")
+        cols = int(values["cols"])
+        rows_arg = next(a for (_, p, _), a in zip(self.params, args) if p)
+        if grid[0] * cols != rows_arg.size:
+            raise KernelCallError(f"{self.name}: grid of {grid[0]} rows for {rows_arg.size} "
+                                  f"elements of {cols} columns")
+        if values["cache_row"] and shared_mem == 0:
+            raise KernelCallError(f"{self.name}: row cache requested without shared memory")
+        getattr(self, "_" + self.name[3:-4])(values, grid[0], cols)
+
+    @staticmethod
+    def _softmax_forward(v, rows, cols):
+        x = v["x"].reshape(rows, cols)
+        m = x.max(axis=1, keepdims=True)
+        if v["log_output"]:
+            y = (x - m) - np.log(np.exp(x - m).sum(axis=1, keepdims=True))
+        else:
+            e = np.exp(x - m)
+            y = e / e.sum(axis=1, keepdims=True)
+        v["y"].reshape(rows, cols)[...] = y
+
+    @staticmethod
+    def _softmax_backward(v, rows, cols):
+        g, y = v["g"].reshape(rows, cols), v["y"].reshape(rows, cols)
+        if v["log_output"]:
+            dx = g - np.exp(y) * g.sum(axis=1, keepdims=True)
+        else:
+            dx = y * (g - (g * y).sum(axis=1, keepdims=True))
+        v["dx"].reshape(rows, cols)[...] = dx
+
+    @staticmethod
+    def _cross_entropy_forward(v, rows, cols):
+        x = v["x"].reshape(rows, cols)
+        t = v["target"]
+        m = x.max(axis=1)
+        lse = m + np.log(np.exp(x - m[:, None]).sum(axis=1))
+        v["lse_out"][...] = lse
+        ignored = t == v["ignore_index"]
+        picked = x[np.arange(rows), np.where(ignored, 0, t)]
+        loss = lse - picked
+        ls = v["label_smoothing"]
+        if ls > 0:
+            loss = (1 - ls) * loss + ls * (lse - x.sum(axis=1) / x.dtype.type(cols))
+        v["loss"][...] = np.where(ignored, 0, loss)
+
+
+class FakeRawModule:
+    _SIGNATURE = re.compile(r'extern "C" __global__ void (\w+)\(([^)]*)\)', re.S)
+
+    def __init__(self, code, **kwargs):
+        self.kernels = {}
+        for name, params in self._SIGNATURE.findall(code):
+            parsed = []
+            for p in params.split(","):
+                p = " ".join(p.replace("__restrict__", "").replace("const", "").split())
+                pointer = "*" in p
+                ctype, pname = p.replace("*", " ").rsplit(None, 1)
+                parsed.append((_C_TYPES[ctype.strip()], pointer, pname))
+            self.kernels[name] = parsed
+
+    def get_function(self, name):
+        if name not in self.kernels:
+            raise KernelCallError(f"no kernel {name} in the module")
+        return FakeRawKernel(name, self.kernels[name])
+
+
+def _fake_gemm(transa, transb, a, b, out=None, alpha=1.0, beta=0.0):
+    if a.dtype != b.dtype or a.ndim != 2 or b.ndim != 2:
+        raise KernelCallError("cublas.gemm: 2-D operands of one dtype expected")
+    if transa not in ("N", "T") or transb not in ("N", "T"):
+        raise KernelCallError(f"cublas.gemm: trans flags {transa!r}, {transb!r}")
+    if not isinstance(alpha, float) or not isinstance(beta, float):
+        raise KernelCallError("cublas.gemm: alpha and beta should be floats")
+    op_a = a.T if transa == "T" else a
+    op_b = b.T if transb == "T" else b
+    result = (alpha * (op_a @ op_b)).astype(a.dtype)
+    if out is None:
+        return result
+    if out.dtype != a.dtype or out.shape != result.shape:
+        raise KernelCallError("cublas.gemm: out does not match")
+    out[...] = result + beta * out if beta != 0.0 else result
+    return out
+
+
+class FakeCupy(types.ModuleType):
+    """NumPy dressed as CuPy: ``cupy.*`` array functions plus the kernel classes above."""
+
+    def __init__(self):
+        super().__init__("fake_cupy")
+        self.ndarray = np.ndarray
+        self.ElementwiseKernel = FakeElementwiseKernel
+        self.ReductionKernel = FakeReductionKernel
+        self.RawModule = FakeRawModule
+        self.cublas = types.SimpleNamespace(gemm=_fake_gemm)
+        self.__version__ = "0.0-fake"
+        self.cuda = types.SimpleNamespace(
+            runtime=types.SimpleNamespace(getDeviceCount=lambda: 1,
+                                          getDeviceProperties=lambda i: {"name": b"FakeCupy"}),
+            Device=lambda *a: types.SimpleNamespace(synchronize=lambda: None, id=0))
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def asnumpy(array):
+        return np.array(array, copy=True)
+
+    @staticmethod
+    def count_nonzero(array):
+        return np.asarray(np.count_nonzero(array))   # CuPy gives a 0-d array
+
+
+def make_fake_cuda_backend(name="fakecuda"):
+    """The cuda backend's Python code over :class:`FakeCupy`, as device ``name``."""
+    from autograd.backend.cuda import CUDABackend
+
+    class FakeCUDABackend(CUDABackend):
+        pass
+
+    FakeCUDABackend.name = name
+    return FakeCUDABackend(cupy_module=FakeCupy())
+
+
+def register_fake_cuda(name="fakecuda"):
+    register_backend(name, lambda: make_fake_cuda_backend(name))
+    return name

@@ -22,15 +22,21 @@ from autograd.backend import get_backend
 from autograd.backend import cuda as cuda_backend_module
 from autograd.backend.base import Backend
 
-from device_util import (OPTIMIZERS, all_op_cases, assert_on_device, check_dataloader,
-                         check_layer_against_cpu, check_op_against_cpu, check_save_load,
-                         check_training_against_cpu, host, layer_cases, mixing_cases)
+from device_util import (OPTIMIZERS, KernelCallError, all_op_cases, assert_on_device,
+                         check_dataloader, check_layer_against_cpu, check_op_against_cpu,
+                         check_save_load, check_training_against_cpu, host, layer_cases,
+                         make_fake_cuda_backend, mixing_cases, register_fake_cuda)
 
 HAVE_CUDA = autograd.cuda.is_available()
 needs_gpu = pytest.mark.skipif(not HAVE_CUDA, reason=f"no CUDA: {autograd.cuda.unavailable_reason()}")
 no_gpu = pytest.mark.skipif(HAVE_CUDA, reason="a CUDA device is available")
 DEVICE = "cuda"
 RTOL, ATOL = 1e-4, 1e-5     # float32: cuBLAS and the GPU kernels sum in another order
+# The cuda backend's Python code over a NumPy stand-in for CuPy that checks every kernel
+# call against the kernel's declaration (tests/device_util.py): runs on any machine.
+FAKE = register_fake_cuda()
+# devices for the library-level tests: the stand-in always, the GPU when there is one
+DEVICES = [FAKE, pytest.param(DEVICE, marks=needs_gpu)]
 
 
 # ----------------------------------------------------------------------
@@ -167,9 +173,10 @@ def test_block_size():
 # ----------------------------------------------------------------------
 # on the GPU: kernels against the generic NumPy reference
 # ----------------------------------------------------------------------
-@pytest.fixture
-def cuda():
-    return get_backend(DEVICE)
+@pytest.fixture(params=["fake", pytest.param("gpu", marks=needs_gpu)])
+def cuda(request):
+    """The cuda backend: over the CuPy stand-in, and over CuPy on a GPU."""
+    return make_fake_cuda_backend() if request.param == "fake" else get_backend(DEVICE)
 
 
 def _tol(dtype):
@@ -179,7 +186,6 @@ def _tol(dtype):
 FLOATS = [np.float32, np.float64]
 
 
-@needs_gpu
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, False), (False, True),
                                              (True, True)])
@@ -192,16 +198,14 @@ def test_gemm_flags(cuda, rng, dtype, trans_a, trans_b):
     got = cuda.gemm(cuda.from_numpy(a), cuda.from_numpy(b), trans_a, trans_b, alpha=0.5)
     np.testing.assert_allclose(cuda.to_numpy(got), ref.gemm(a, b, trans_a, trans_b, alpha=0.5),
                                **_tol(dtype))
-    out = cuda.from_numpy(c)
+    expected = ref.gemm(a, b, trans_a, trans_b, 2.0, -1.5, c.copy())
+    out = cuda.from_numpy(c.copy())
     res = cuda.gemm(cuda.from_numpy(a), cuda.from_numpy(b), trans_a, trans_b, alpha=2.0,
                     beta=-1.5, out=out)
     assert res is out
-    np.testing.assert_allclose(cuda.to_numpy(out),
-                               ref.gemm(a, b, trans_a, trans_b, 2.0, -1.5, c.copy()),
-                               **_tol(dtype))
+    np.testing.assert_allclose(cuda.to_numpy(out), expected, **_tol(dtype))
 
 
-@needs_gpu
 def test_gemm_edge_cases(cuda, rng):
     a = cuda.from_numpy(np.ones((3, 0), np.float32))
     b = cuda.from_numpy(np.ones((0, 4), np.float32))
@@ -218,7 +222,6 @@ def test_gemm_edge_cases(cuda, rng):
                                   xi @ xi.T)
 
 
-@needs_gpu
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_linear_relu_kernels(cuda, rng, dtype):
     ref = Backend()
@@ -242,7 +245,6 @@ def test_linear_relu_kernels(cuda, rng, dtype):
 ROW_SHAPES = [(1, 1), (3, 7), (64, 10), (5, 1000), (4, 4097), (2, 20000), (0, 5)]
 
 
-@needs_gpu
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("shape", ROW_SHAPES, ids=str)
 def test_softmax_kernels(cuda, rng, dtype, shape):
@@ -260,7 +262,6 @@ def test_softmax_kernels(cuda, rng, dtype, shape):
                                    **_tol(dtype))
 
 
-@needs_gpu
 def test_softmax_kernels_other_layouts(cuda, rng):
     ref = Backend()
     x = rng.standard_normal((3, 4, 5)).astype(np.float32)
@@ -278,7 +279,6 @@ def test_softmax_kernels_other_layouts(cuda, rng):
                                rtol=1e-6)
 
 
-@needs_gpu
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("shape", [(1, 1), (7, 5), (300, 10), (3, 5000), (2, 20000)], ids=str)
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -303,7 +303,7 @@ def test_cross_entropy_kernels(cuda, rng, dtype, shape, reduction, label_smoothi
                                **_tol(dtype))
 
 
-@needs_gpu
+@pytest.mark.filterwarnings("ignore:invalid value encountered")   # NumPy's 0/0 in the stand-in
 def test_cross_entropy_kernel_edge_cases(cuda):
     d, n = cuda.from_numpy, cuda.to_numpy
     x = np.zeros((3, 4), np.float32)
@@ -319,7 +319,6 @@ def test_cross_entropy_kernel_edge_cases(cuda):
     np.testing.assert_allclose(n(loss), np.log(4.0), rtol=1e-6)
 
 
-@needs_gpu
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_optimizer_kernels(cuda, rng, dtype):
     ref = Backend()
@@ -364,22 +363,22 @@ def test_optimizer_kernels(cuda, rng, dtype):
 # ----------------------------------------------------------------------
 # on the GPU: the library, against cpu
 # ----------------------------------------------------------------------
-@needs_gpu
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("case", all_op_cases(), ids=str)
-def test_op_matches_cpu(case):
-    check_op_against_cpu(case, DEVICE, rtol=RTOL, atol=ATOL)
+def test_op_matches_cpu(case, device):
+    check_op_against_cpu(case, device, rtol=RTOL, atol=ATOL)
 
 
-@needs_gpu
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", list(layer_cases()))
-def test_layer_matches_cpu(name):
-    check_layer_against_cpu(name, DEVICE, rtol=RTOL, atol=ATOL)
+def test_layer_matches_cpu(name, device):
+    check_layer_against_cpu(name, device, rtol=RTOL, atol=ATOL)
 
 
-@needs_gpu
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_training_matches_cpu(optimizer):
-    check_training_against_cpu(DEVICE, optimizer, rtol=RTOL, atol=ATOL)
+def test_training_matches_cpu(optimizer, device):
+    check_training_against_cpu(device, optimizer, rtol=RTOL, atol=ATOL)
 
 
 @needs_gpu
@@ -408,23 +407,40 @@ def test_module_to_cuda_and_back():
         assert t.device == "cpu"
 
 
-@needs_gpu
-def test_save_load(tmp_path):
-    check_save_load(DEVICE, tmp_path)
+@pytest.mark.parametrize("device", DEVICES)
+def test_save_load(tmp_path, device):
+    check_save_load(device, tmp_path)
 
 
-@needs_gpu
-def test_dataloader_batches_to_cuda():
-    check_dataloader(DEVICE)
+@pytest.mark.parametrize("device", DEVICES)
+def test_dataloader_batches_to_cuda(device):
+    check_dataloader(device)
 
 
-@needs_gpu
-@pytest.mark.parametrize("name,fn", mixing_cases(DEVICE), ids=[n for n, _ in mixing_cases(DEVICE)])
-def test_mixing_devices_raises(name, fn):
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("index", range(len(mixing_cases(DEVICE))),
+                         ids=[n for n, _ in mixing_cases(DEVICE)])
+def test_mixing_devices_raises(index, device):
+    name, fn = mixing_cases(device)[index]
     with pytest.raises(RuntimeError) as info:
         fn()
     message = str(info.value)
-    assert "cpu" in message and "cuda" in message, message
+    assert "cpu" in message and device in message, message
+
+
+def test_fake_cupy_catches_bad_kernel_calls():
+    """The stand-in really checks calls (else the tests above would prove nothing)."""
+    backend = make_fake_cuda_backend()
+    x = np.ones((2, 3), np.float32)
+    with pytest.raises(KernelCallError, match="dtype"):
+        backend._kernel("relu_backward")(x, x.astype(np.float64))
+    with pytest.raises(KernelCallError, match="scalar"):
+        backend._kernel("sgd_step")(x, 0.1, np.float32(0.0), x.copy())
+    kernel = backend._row_kernel("softmax_forward", np.dtype(np.float32))
+    with pytest.raises(KernelCallError, match="int64 scalar"):
+        kernel((2,), (32,), (x, np.empty_like(x), np.int32(3), np.int32(0), np.int32(0)))
+    with pytest.raises(KernelCallError, match="grid"):
+        kernel((3,), (32,), (x, np.empty_like(x), np.int64(3), np.int32(0), np.int32(0)))
 
 
 @needs_gpu

@@ -68,17 +68,21 @@ def test_setattr_getattr_delattr():
     assert m.w is None and list(m.parameters()) == list(m.sub.parameters())
     with pytest.raises(TypeError, match="cannot assign"):
         m.w = ag.ones(2)          # a plain Tensor is not a Parameter
-    m.w = nn.Linear(2, 2)      # a module replaces the parameter entry
-    assert "w" not in m._parameters and "w" in m._modules
+    with pytest.raises(TypeError, match="as parameter 'w'"):
+        m.w = nn.Linear(2, 2)  # as in torch: a parameter slot only takes a Parameter or None
     del m.w
     assert not hasattr(m, "w")
+    m.w = nn.Linear(2, 2)
+    assert "w" in m._modules
+    m.w = nn.Parameter(ag.ones(1))     # a Parameter replaces the module entry
+    assert "w" in m._parameters and "w" not in m._modules
     with pytest.raises(AttributeError, match="has no attribute 'missing'"):
         m.missing
 
 
 def test_register_checks():
     m = nn.Module()
-    with pytest.raises(KeyError, match="can't contain"):
+    with pytest.raises(KeyError, match="contain"):
         m.register_parameter("a.b", nn.Parameter(ag.ones(1)))
     with pytest.raises(TypeError):
         m.register_parameter("p", ag.ones(1))

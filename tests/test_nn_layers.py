@@ -186,6 +186,8 @@ LOSS_CASES = [
     ("mse_none", "mse_loss", (4, 3), "float", dict(reduction="none")),
     ("l1", "l1_loss", (4, 3), "float", {}),
     ("l1_none", "l1_loss", (4, 3), "float", dict(reduction="none")),
+    ("mse_weight", "mse_loss", (4, 3), "float", dict(weight="bw")),
+    ("l1_weight_sum", "l1_loss", (4, 3), "float", dict(weight="bw", reduction="sum")),
     ("bce_logits", "binary_cross_entropy_with_logits", (4, 3), "binary", {}),
     ("bce_logits_sum", "binary_cross_entropy_with_logits", (4, 3), "binary", dict(reduction="sum")),
     ("bce_logits_pos_weight", "binary_cross_entropy_with_logits", (4, 3), "binary", dict(pos_weight="pw")),
@@ -295,6 +297,8 @@ def test_loss_modules_match_functional(torch):
         (nn.NLLLoss(), torch.nn.NLLLoss(), t),
         (nn.MSELoss(), torch.nn.MSELoss(), y),
         (nn.L1Loss(reduction="sum"), torch.nn.L1Loss(reduction="sum"), y),
+        (nn.L1Loss(None, False), torch.nn.L1Loss(None, False), y),
+        (nn.CrossEntropyLoss(None, None, 2), torch.nn.CrossEntropyLoss(None, None, 2), t),
         (nn.BCEWithLogitsLoss(pos_weight=ag.tensor(np.full(4, 2.0, np.float32))),
          torch.nn.BCEWithLogitsLoss(pos_weight=torch.full((4,), 2.0)), b),
     ]
@@ -357,3 +361,50 @@ def test_cross_entropy_all_ignored_gives_nan_like_torch(torch):
     expected = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(t)).item()
     got = F.cross_entropy(ag.tensor(x), ag.tensor(t)).item()
     assert np.isnan(expected) and np.isnan(got)
+
+
+# ----------------------------------------------------------------------
+# the fused Linear + ReLU inside Sequential
+# ----------------------------------------------------------------------
+def _mlp_pair():
+    ag.manual_seed(11)
+    fused = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    return fused
+
+
+def test_sequential_fuses_linear_relu_with_identical_results(rng):
+    model = _mlp_pair()
+    x_np = rng.standard_normal((7, 5)).astype(np.float32)
+    x = ag.tensor(x_np, requires_grad=True)
+    out = model(x)
+    assert type(out.grad_fn.next_functions[0][0]).__name__ == "LinearReLU"
+    out.sum().backward()
+    fused_grads = [p.grad.numpy().copy() for p in model.parameters()] + [x.grad.numpy().copy()]
+    model.zero_grad()
+    x2 = ag.tensor(x_np, requires_grad=True)
+    h = F.relu(model[0](x2))
+    h = F.relu(model[2](h))
+    ref = model[4](h)
+    ref.sum().backward()
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    ref_grads = [p.grad.numpy() for p in model.parameters()] + [x2.grad.numpy()]
+    for a, b in zip(fused_grads, ref_grads):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_fused_linear_relu_gradcheck_and_double_backward(rng):
+    model = _mlp_pair().double()
+    x = ag.tensor(rng.standard_normal((4, 5)), requires_grad=True)
+    params = list(model.parameters())
+    assert ag.gradcheck(lambda inp, *ps: model(inp), [x] + params)
+    assert ag.gradgradcheck(lambda inp, *ps: model(inp), [x] + params)
+
+
+def test_fusion_skipped_with_hooks_or_batched_input():
+    model = _mlp_pair()
+    calls = []
+    model[1].register_forward_hook(lambda m, a, o: calls.append(1))
+    model(ag.randn(3, 5))
+    assert calls == [1]                       # the hooked ReLU really ran
+    out = model(ag.randn(2, 3, 5))            # 3-D input goes through the plain layers
+    assert out.shape == (2, 3, 2)

@@ -220,7 +220,7 @@ def test_add_param_group_and_duplicates():
 
 @pytest.mark.parametrize("bad,exc,match", [
     ([], ValueError, "empty parameter list"),
-    (None, TypeError, ""),
+    (None, TypeError, "not iterable"),
 ])
 def test_constructor_rejects_bad_params(bad, exc, match):
     with pytest.raises(exc, match=match):

@@ -126,7 +126,7 @@ __device__ ${T} block_sum(${T} v, ${T}* scratch) {
 extern "C" __global__ void ag_softmax_forward_${SUFFIX}(
         const ${T}* __restrict__ x, ${T}* __restrict__ y,
         long long cols, int log_output, int cache_row) {
-    extern __shared__ unsigned char row_cache_raw[];
+    extern __shared__ __align__(16) unsigned char row_cache_raw[];
     __shared__ ${T} scratch[WARP];
     ${T}* row_cache = reinterpret_cast<${T}*>(row_cache_raw);
     const long long row = blockIdx.x;
@@ -162,7 +162,7 @@ extern "C" __global__ void ag_softmax_forward_${SUFFIX}(
 extern "C" __global__ void ag_softmax_backward_${SUFFIX}(
         const ${T}* __restrict__ g, const ${T}* __restrict__ y, ${T}* __restrict__ dx,
         long long cols, int log_output, int cache_row) {
-    extern __shared__ unsigned char row_cache_raw[];
+    extern __shared__ __align__(16) unsigned char row_cache_raw[];
     __shared__ ${T} scratch[WARP];
     ${T}* g_cache = reinterpret_cast<${T}*>(row_cache_raw);
     ${T}* y_cache = g_cache + cols;          // used by softmax only
@@ -205,7 +205,7 @@ extern "C" __global__ void ag_cross_entropy_forward_${SUFFIX}(
         const ${T}* __restrict__ x, const long long* __restrict__ target,
         ${T}* __restrict__ loss, ${T}* __restrict__ lse_out,
         long long cols, long long ignore_index, ${T} label_smoothing, int cache_row) {
-    extern __shared__ unsigned char row_cache_raw[];
+    extern __shared__ __align__(16) unsigned char row_cache_raw[];
     __shared__ ${T} scratch[WARP];
     ${T}* row_cache = reinterpret_cast<${T}*>(row_cache_raw);
     const long long row = blockIdx.x;
@@ -318,16 +318,25 @@ ELEMENTWISE_KERNELS = {
         """,
         "ag_adam_step"),
     "cross_entropy_backward": (
-        "T x, raw T lse, raw int64 target, raw T scale, int64 cols, T one_minus_ls, "
-        "T ls_over_c",
+        # per element of row r:  scale_r * (softmax - (1 - ls) * onehot - ls / C), with
+        # scale_r = grad (per row for "none") / count (for "mean"), 0 on ignored rows
+        "T x, raw T lse, raw int64 target, raw T grad, raw T count, int64 cols, "
+        "int64 ignore_index, int32 grad_per_row, int32 divide, T one_minus_ls, T ls_over_c",
         "T g",
         """
         const ptrdiff_t row = i / cols;
         const ptrdiff_t col = i - row * cols;
-        T v = exp(x - lse[row]);
-        if (col == target[row]) v -= one_minus_ls;
-        v -= ls_over_c;
-        g = scale[row] * v;
+        const long long t = target[row];
+        if (t == ignore_index) {
+            g = (T)0;
+        } else {
+            T scale = grad[grad_per_row ? row : 0];
+            if (divide) scale = scale / count[0];
+            T v = exp(x - lse[row]);
+            if (col == t) v -= one_minus_ls;
+            v -= ls_over_c;
+            g = scale * v;
+        }
         """,
         "ag_cross_entropy_backward"),
 }
@@ -377,15 +386,19 @@ class CUDABackend(Backend):
 
     name = "cuda"
 
-    def __init__(self):
-        cupy = _import_cupy()
+    def __init__(self, cupy_module=None):
+        # ``cupy_module`` lets the tests drive this class with a stand-in for CuPy
+        # (tests/device_util.py) to check the Python side on machines without a GPU.
+        cupy = _import_cupy() if cupy_module is None else cupy_module
         self.xp = cupy
         self._cupy = cupy
-        try:
-            import cupy.cublas as cublas_module
-            self._cublas = cublas_module
-        except Exception:  # very old CuPy: matmul only
-            self._cublas = None
+        cublas = getattr(cupy, "cublas", None)
+        if cublas is None:
+            try:
+                import cupy.cublas as cublas
+            except Exception:  # very old CuPy: matmul only
+                cublas = None
+        self._cublas = cublas
         self._elementwise = {}
         self._row_kernels = {}
 
@@ -551,6 +564,21 @@ class CUDABackend(Backend):
     # ------------------------------------------------------------------
     # cross-entropy
     # ------------------------------------------------------------------
+    def check_class_indices(self, target, num_classes, ignore_index):
+        """One fused reduction and one host sync; the message comes from the generic check."""
+        if target.size == 0:
+            return
+        kernel = self._elementwise.get("bad_class_index")
+        if kernel is None:
+            kernel = self._cupy.ReductionKernel(
+                "int64 t, int64 num_classes, int64 ignore_index", "bool bad",
+                "(t != ignore_index) && (t < 0 || t >= num_classes)", "a || b", "bad = a",
+                "false", "ag_bad_class_index", reduce_type="bool")
+            self._elementwise["bad_class_index"] = kernel
+        t = target if target.dtype == numpy.int64 else target.astype(numpy.int64)
+        if bool(kernel(t, numpy.int64(num_classes), numpy.int64(ignore_index))):
+            super().check_class_indices(target, num_classes, ignore_index)
+
     def cross_entropy_forward(self, logits, target, reduction="mean", ignore_index=-100,
                               label_smoothing=0.0):
         cp = self._cupy
@@ -586,17 +614,17 @@ class CUDABackend(Backend):
         n, c = logits.shape
         dtype = logits.dtype
         t = cp.ascontiguousarray(target, dtype=cp.int64)
-        valid = (t != ignore_index).astype(dtype)
-        grad = cp.asarray(grad, dtype=dtype)
-        if reduction == "none":
-            scale = grad * valid
-        else:
-            scale = cp.broadcast_to(grad, (n,)) * valid
-            if reduction == "mean":
-                scale = scale / valid.sum()
-        scale = cp.ascontiguousarray(scale, dtype=dtype)
+        grad = cp.ascontiguousarray(cp.asarray(grad, dtype=dtype).reshape(-1))
+        per_row = reduction == "none"
+        if per_row and grad.size != n:
+            raise ValueError(f"cross_entropy backward: grad has {grad.size} elements, "
+                             f"expected {n} for reduction='none'")
+        divide = reduction == "mean"
+        # rows not ignored, counted on the device (no host sync); 0 gives NaN like PyTorch
+        count = cp.count_nonzero(t != ignore_index).astype(dtype) if divide else grad
         return self._kernel("cross_entropy_backward")(
-            logits, cp.ascontiguousarray(lse), t, scale, c,
+            logits, cp.ascontiguousarray(lse), t, grad, count, numpy.int64(c),
+            numpy.int64(ignore_index), numpy.int32(per_row), numpy.int32(divide),
             dtype.type(1.0 - label_smoothing), dtype.type(label_smoothing / c))
 
     # ------------------------------------------------------------------

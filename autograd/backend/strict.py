@@ -16,7 +16,9 @@ those respects.
   (``__array_ufunc__``) and NumPy functions (``__array_function__``) work on
   it and return StrictArrays; a plain ``numpy.ndarray`` operand anywhere
   raises ``TypeError``.  Python and NumPy scalars are allowed, as in CuPy.
-  Reductions return 0-d arrays, not NumPy scalars, as CuPy's do.
+  Reductions return 0-d arrays, not NumPy scalars, as CuPy's do, and
+  out-of-range entries of integer index arrays wrap around instead of
+  raising, as in CuPy's indexing kernels.
 * :data:`strict_numpy` is the device's array module (``xp``): NumPy's
   namespace whose functions return StrictArrays and refuse host arrays,
   except the explicit converters ``asarray``/``array`` (like
@@ -50,7 +52,25 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from .base import Backend
 
-__all__ = ["StrictArray", "StrictNamespace", "strict_numpy", "StrictBackend"]
+__all__ = ["StrictArray", "StrictNamespace", "strict_numpy", "StrictBackend", "sync_counter"]
+
+
+class _SyncCounter:
+    """Counts device-to-host reads (``bool(x)``, ``float(x)``, ``x.item()``, ``to_numpy``...).
+
+    On a GPU each one waits for the queued work to finish, so the count of a
+    training step is a proxy for how well it would keep a GPU busy.
+    """
+
+    def __init__(self):
+        self.count = 0
+
+    def reset(self):
+        self.count = 0
+
+
+#: the process-wide counter of the strict device's host reads
+sync_counter = _SyncCounter()
 
 _MIX_HINT = ("move host data to the device first (backend.from_numpy / Tensor.to(device)), "
              "as CuPy requires")
@@ -74,13 +94,40 @@ def _unwrap(obj, where):
     return obj
 
 
-def _unwrap_index(key):
-    """Unwrap an index; host index arrays are allowed, as CuPy copies them over."""
-    if type(key) is StrictArray:
-        return key._array
-    if isinstance(key, tuple):
-        return tuple(_unwrap_index(k) for k in key)
-    return key
+def _unwrap_index(key, shape):
+    """Unwrap an index the way CuPy reads it.
+
+    Host index arrays and lists are allowed (CuPy copies them over).  Integer
+    index arrays *wrap around* instead of raising on an out-of-range entry,
+    because that is what CuPy's gather/scatter kernels do (they compute
+    ``index % size``): code that relies on NumPy's IndexError to validate
+    indices would silently misbehave on cuda, and does here too.
+    """
+    items = list(key) if isinstance(key, tuple) else [key]
+    for i, item in enumerate(items):
+        if type(item) is StrictArray:
+            items[i] = item._array
+        elif isinstance(item, list):
+            array = numpy.asarray(item)
+            if array.dtype.kind in "iub" or (array.size == 0 and array.ndim == 1):
+                items[i] = array.astype(numpy.intp) if array.size == 0 else array
+    def dims_used(item):
+        if item is None or item is Ellipsis:
+            return 0
+        if isinstance(item, numpy.ndarray) and item.dtype == numpy.bool_:
+            return max(item.ndim, 1)
+        return 1
+    explicit = sum(dims_used(item) for item in items)
+    dim = 0
+    for i, item in enumerate(items):
+        if item is Ellipsis:
+            dim += max(len(shape) - explicit, 0)
+            continue
+        if (isinstance(item, numpy.ndarray) and item.dtype.kind in "iu" and item.ndim > 0
+                and dim < len(shape) and shape[dim] > 0):
+            items[i] = numpy.mod(item, shape[dim])
+        dim += dims_used(item)
+    return tuple(items) if isinstance(key, tuple) else items[0]
 
 
 def _wrap(obj):
@@ -173,10 +220,17 @@ class StrictArray(NDArrayOperatorsMixin):
         setattr(self._array, name, _unwrap(value, f"setting ndarray.{name}"))
 
     def __getitem__(self, key):
-        return _wrap(self._array[_unwrap_index(key)])
+        return _wrap(self._array[_unwrap_index(key, self._array.shape)])
 
     def __setitem__(self, key, value):
-        self._array[_unwrap_index(key)] = _unwrap(value, "item assignment")
+        if isinstance(value, numpy.ndarray) and value.ndim == 0:
+            value = value[()]  # CuPy fills with a 0-d host array as with a scalar
+        self._array[_unwrap_index(key, self._array.shape)] = _unwrap(value, "item assignment")
+
+    def get(self):
+        """A host ``numpy.ndarray`` copy, like ``cupy.ndarray.get()`` (explicit, allowed)."""
+        sync_counter.count += 1
+        return self._array.copy()
 
     def __len__(self):
         return len(self._array)
@@ -186,19 +240,32 @@ class StrictArray(NDArrayOperatorsMixin):
             yield self[i]
 
     def __bool__(self):
+        sync_counter.count += 1
         return bool(self._array)
 
     def __float__(self):
+        sync_counter.count += 1
         return float(self._array)
 
     def __int__(self):
+        sync_counter.count += 1
         return int(self._array)
 
     def __index__(self):
+        sync_counter.count += 1
         return self._array.__index__()
 
     def __complex__(self):
+        sync_counter.count += 1
         return complex(self._array)
+
+    def item(self, *args):
+        sync_counter.count += 1
+        return self._array.item(*args)
+
+    def tolist(self):
+        sync_counter.count += 1
+        return self._array.tolist()
 
     def __copy__(self):
         return StrictArray(self._array.copy())
@@ -229,6 +296,12 @@ class StrictNamespace:
 
     #: converters that accept host data (lists, scalars, numpy arrays), like cupy.asarray
     _HOST_CONVERTERS = ("asarray", "array", "asanyarray")
+    #: NumPy names CuPy does not have (code using ``xp.<name>`` would fail on cuda)
+    _NOT_IN_CUPY = frozenset({
+        "errstate", "seterr", "geterr", "seterrcall", "geterrcall", "nditer", "frompyfunc",
+        "longdouble", "float128", "clongdouble", "complex256", "matrix", "recarray", "rec",
+        "ma", "char", "strings", "memmap",
+    })
 
     def __init__(self, module):
         self._module = module
@@ -237,6 +310,11 @@ class StrictNamespace:
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        if name in self._NOT_IN_CUPY and self._module is numpy:
+            raise AttributeError(
+                f"strict device: xp.{name} does not exist in CuPy, so code using it would fail "
+                f"on device='cuda'; use a device-independent alternative"
+            )
         value = getattr(self._module, name)
         if name == "ndarray":
             wrapped = StrictArray
@@ -340,6 +418,7 @@ class StrictBackend(Backend):
         which would be a bug on cuda too, so it raises ``TypeError``.
         """
         if type(array) is StrictArray:
+            sync_counter.count += 1
             return array._array.copy()
         raise TypeError(
             f"strict device: to_numpy expected a 'strict' device array, got "

@@ -38,7 +38,7 @@ def as_index_array(indices, length, name="dataset"):
         raise TypeError(f"{name}: batch indices must be 1-D, got shape {index_array.shape}")
     if index_array.size == 0:
         return index_array.astype(numpy.int64)
-    if not numpy.issubdtype(index_array.dtype, numpy.integer):
+    if index_array.dtype.kind not in "iu":
         raise TypeError(f"{name}: batch indices must be integers, got dtype {index_array.dtype}")
     index_array = index_array.astype(numpy.int64, copy=False)
     low, high = int(index_array.min()), int(index_array.max())

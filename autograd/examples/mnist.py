@@ -291,6 +291,7 @@ def save_plot(history, path, title):
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
+    from matplotlib.ticker import MaxNLocator
 
     epochs = range(1, len(history["train_loss"]) + 1)
     figure, (loss_axes, accuracy_axes) = pyplot.subplots(1, 2, figsize=(10, 4))
@@ -303,6 +304,9 @@ def save_plot(history, path, title):
                        color="tab:green")
     accuracy_axes.set_xlabel("epoch")
     accuracy_axes.set_ylabel("held-out accuracy (%)")
+    for axes in (loss_axes, accuracy_axes):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(alpha=0.3)
     figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=100)

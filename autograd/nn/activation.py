@@ -1,5 +1,6 @@
 """Activation layers: thin Modules over ``nn.functional``."""
 
+from ..ops.activation import relu as _relu
 from . import functional as F
 from .module import Module
 
@@ -20,7 +21,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.relu(input)
+        return _relu(input)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""

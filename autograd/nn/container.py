@@ -3,6 +3,9 @@
 from collections import OrderedDict
 import operator
 
+from ._fused import can_fuse, linear_relu
+from .activation import ReLU
+from .linear import Linear
 from .module import Module, _addindent
 
 
@@ -73,9 +76,25 @@ class Sequential(Module):
         return self
 
     def forward(self, input):
-        for module in self._modules.values():
+        modules = list(self._modules.values())
+        count = len(modules)
+        i = 0
+        while i < count:
+            module = modules[i]
+            # A Linear directly followed by a ReLU runs as one fused op (same result, one pass less).
+            if (i + 1 < count and type(module) is Linear and type(modules[i + 1]) is ReLU
+                    and _hookless(module) and _hookless(modules[i + 1])
+                    and can_fuse(input, module.weight, module.bias)):
+                input = linear_relu(input, module.weight, module.bias)
+                i += 2
+                continue
             input = module(input)
+            i += 1
         return input
+
+
+def _hookless(module):
+    return not module._forward_hooks and not module._forward_pre_hooks
 
 
 class ModuleList(Module):

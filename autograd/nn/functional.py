@@ -58,6 +58,9 @@ def _as_tensor_like(value, like, fn, arg):
     raise TypeError(f"{fn}(): argument '{arg}' must be a Tensor, not {type(value).__name__}")
 
 
+_REDUCTIONS = ("mean", "sum", "none")
+
+
 def _check_reduction(reduction):
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
@@ -99,22 +102,8 @@ def linear(input, weight, bias=None):
 
         F.linear(ag.ones(2, 3), ag.ones(4, 3)).shape   # (2, 4)
     """
-    _check_tensor(input, "linear")
-    _check_tensor(weight, "linear", "weight")
-    if weight.ndim != 2:
-        raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        raise RuntimeError(
-            f"linear: input shape {tuple(input.shape)} and weight shape {tuple(weight.shape)} do not align "
-            f"({input.shape[-1] if input.ndim else 'scalar'} != {weight.shape[1]})"
-        )
-    if bias is not None:
-        _check_tensor(bias, "linear", "bias")
-    if input.ndim == 2:
-        return _linalg.linear(input, weight, bias)
-    lead = tuple(input.shape[:-1])
-    out = _linalg.linear(input.reshape(-1, weight.shape[1]), weight, bias)
-    return out.reshape(*lead, weight.shape[0])
+    # The op validates shapes, dtypes and devices and handles 1-D and batched inputs.
+    return _linalg.linear(input, weight, bias)
 
 
 def relu(input, inplace=False):
@@ -387,6 +376,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         logits = ag.randn(4, 10, requires_grad=True)
         F.cross_entropy(logits, ag.tensor([1, 0, 9, 3])).backward()
     """
+    if (weight is None and size_average is None and reduce is None and reduction in _REDUCTIONS
+            and isinstance(input, Tensor) and isinstance(target, Tensor)):
+        # The training hot path: (N, C) float logits, (N,) int64 targets, nothing to convert.
+        x, t = input._data, target._data
+        if (x.ndim == 2 and t.ndim == 1 and t.dtype == numpy.int64 and x.dtype.kind == "f"
+                and t.shape[0] == x.shape[0] and input._backend is target._backend
+                and 0.0 <= label_smoothing <= 1.0):
+            return cross_entropy_2d(input, target, reduction, ignore_index, float(label_smoothing))
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_tensor(input, "cross_entropy")
@@ -465,8 +462,25 @@ def _broadcast_warning(input, target, fn):
         )
 
 
+def _weighted_reduce(loss, input, weight, reduction, fn):
+    """PyTorch's per-element weighting of mse/l1: ``"mean"`` divides by the sum of the weights."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    weight = _as_tensor_like(weight, input, fn, "weight")
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{fn}: Weights and input must have the same size "
+                         f"(weight {tuple(weight.shape)}, input {tuple(input.shape)}).")
+    loss = loss * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    r"""Mean squared error: ``(input - target)^2`` (times ``weight``), reduced.
+    r"""Mean squared error: ``(input - target)^2``, reduced.
+
+    With ``weight`` (the input's shape) each term is weighted and ``"mean"``
+    divides by ``weight.sum()``, as PyTorch does.
 
     Example::
 
@@ -478,14 +492,11 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     target = _as_tensor_like(target, input, "mse_loss", "target")
     _broadcast_warning(input, target, "mse_loss")
     diff = input - target
-    loss = diff * diff
-    if weight is not None:
-        loss = loss * _as_tensor_like(weight, input, "mse_loss", "weight")
-    return _reduce(loss, reduction)
+    return _weighted_reduce(diff * diff, input, weight, reduction, "mse_loss")
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    r"""Mean absolute error: ``|input - target|``, reduced.
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    r"""Mean absolute error: ``|input - target|`` (times ``weight``), reduced.
 
     Example::
 
@@ -496,7 +507,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     _check_tensor(input, "l1_loss")
     target = _as_tensor_like(target, input, "l1_loss", "target")
     _broadcast_warning(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction)
+    return _weighted_reduce((input - target).abs(), input, weight, reduction, "l1_loss")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,

@@ -2,7 +2,7 @@
 
 import math
 
-from . import functional as F
+from ..ops.linalg import linear as _linear
 from . import init
 from ._factory import empty_parameter
 from .module import Module
@@ -64,7 +64,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return F.linear(input, self.weight, self.bias)
+        return _linear(input, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -11,9 +11,10 @@ def _check_reduction(reduction):
 
 
 class _Loss(Module):
-    def __init__(self, reduction="mean"):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        self.reduction = _check_reduction(reduction)
+        # PyTorch's deprecated size_average/reduce pair still maps onto reduction.
+        self.reduction = _check_reduction(F._legacy_reduction(size_average, reduce, reduction))
 
 
 class CrossEntropyLoss(_Loss):
@@ -30,8 +31,9 @@ class CrossEntropyLoss(_Loss):
         loss = loss_fn(model(x), y)   # 0-d tensor
     """
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
@@ -49,8 +51,8 @@ class NLLLoss(_Loss):
         nn.NLLLoss()(F.log_softmax(logits, dim=1), y)
     """
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
 
@@ -88,8 +90,8 @@ class BCEWithLogitsLoss(_Loss):
         nn.BCEWithLogitsLoss()(logits, targets.float())
     """
 
-    def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 

@@ -219,6 +219,35 @@ def to_device(x, backend):
     return ToDevice.apply(x, backend)
 
 
+class ConstantOf(ArrayFunction):
+    """A constant computed from ``x`` (a mask or weights) with a zero derivative.
+
+    Backward formulas multiply by such constants; under ``create_graph`` this
+    keeps the result connected to ``x`` (with a zero gradient), as PyTorch's
+    mask-based backward formulas are, so ``grad(grad(f), x)`` returns zeros
+    instead of "not used".
+    """
+
+    __slots__ = ("shape", "dtype")
+
+    @staticmethod
+    def forward(ctx, backend, x, value):
+        ctx.shape = x.shape
+        ctx.dtype = x.dtype
+        return value
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _wrap(grad._backend.xp.zeros(ctx.shape, dtype=ctx.dtype), grad._backend)
+
+
+def constant_of(x, value):
+    """Wrap the array ``value`` (derived from ``x``) as a zero-derivative function of ``x``."""
+    if x._requires_grad and _state.enabled:
+        return ConstantOf.apply(x, value)
+    return _wrap(value, x._backend)
+
+
 # ----------------------------------------------------------------------
 # arithmetic: tensor (op) tensor
 # ----------------------------------------------------------------------
@@ -404,12 +433,13 @@ def _minmax_backward(ctx, grad, a, b, wins):
     dtype = grad._data.dtype
     win_a = wins(a, b)._data
     tie = (a._data == b._data)
-    weight_a = _wrap(win_a.astype(dtype) + tie.astype(dtype) * 0.5, a._backend)
+    weight_a_data = win_a.astype(dtype) + tie.astype(dtype) * 0.5
+    weight_a = constant_of(a, weight_a_data)
     need = ctx.needs_input_grad
     ga = unbroadcast(mul(grad, weight_a), a.shape) if need[0] else None
     gb = None
     if need[1]:
-        weight_b = _wrap(xp.asarray(1.0, dtype=dtype) - weight_a._data, a._backend)
+        weight_b = constant_of(b, xp.asarray(1.0, dtype=dtype) - weight_a_data)
         gb = unbroadcast(mul(grad, weight_b), b.shape)
     return ga, gb
 
@@ -593,7 +623,7 @@ class ClampScalar(ArrayFunction):
             mask = m2 if mask is None else (mask & m2)
         if mask is None:
             return grad
-        return mul(grad, _wrap(mask.astype(grad._data.dtype), x._backend))
+        return mul(grad, constant_of(x, mask.astype(grad._data.dtype)))
 
 
 # ----------------------------------------------------------------------
@@ -905,7 +935,7 @@ def add(a, b, alpha=1):
         tensor([2., 3.])
     """
     if alpha != 1:
-        b = mul(b, alpha)
+        b = mul(b, alpha) if isinstance(b, Tensor) else _py_scalar(b) * alpha
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             if a._data.dtype is not b._data.dtype or a._backend is not b._backend:
@@ -937,7 +967,7 @@ def sub(a, b, alpha=1):
         tensor([ 0., -1.])
     """
     if alpha != 1:
-        b = mul(b, alpha)
+        b = mul(b, alpha) if isinstance(b, Tensor) else _py_scalar(b) * alpha
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             if a._data.dtype is not b._data.dtype or a._backend is not b._backend:

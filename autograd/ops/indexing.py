@@ -77,7 +77,50 @@ def convert_index(x, index):
     if not advanced:
         if Ellipsis not in out:
             out.append(Ellipsis)   # makes numpy return 0-d views instead of scalars
+    else:
+        _check_bounds(x, out)
     return tuple(out), advanced
+
+
+def _check_bounds(x, index):
+    """Raise IndexError for out-of-range integer-array indices and mismatched masks.
+
+    NumPy would raise by itself, but CuPy's gather wraps around silently, so
+    the check is done here for every device.
+    """
+    shape = x._data.shape
+    consumed = 0
+    for item in index:
+        if item is not None and item is not Ellipsis:
+            consumed += item.ndim if (hasattr(item, "dtype") and item.dtype.kind == "b") else 1
+    dim = 0
+    for item in index:
+        if item is None:
+            continue
+        if item is Ellipsis:
+            dim += len(shape) - consumed
+            continue
+        if isinstance(item, (int, slice)):
+            dim += 1
+            continue
+        if item.dtype.kind == "b":
+            if item.ndim == 0:
+                continue
+            expected = shape[dim:dim + item.ndim]
+            if tuple(item.shape) != tuple(expected):
+                raise IndexError(f"The shape of the mask {tuple(item.shape)} at index {dim} "
+                                 f"does not match the shape of the indexed tensor "
+                                 f"{tuple(shape)}")
+            dim += item.ndim
+            continue
+        if dim >= len(shape):
+            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+        n = shape[dim]
+        if item.size and bool(((item < -n) | (item >= n)).any()):
+            bad = item[(item < -n) | (item >= n)].reshape(-1)[:1]
+            raise IndexError(f"index {int(bad[0])} is out of bounds for dimension {dim} with "
+                             f"size {n}")
+        dim += 1
 
 
 def _as_int(v, what):

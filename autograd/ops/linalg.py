@@ -66,6 +66,8 @@ class MatMul(ArrayFunction):
             ga = _wrap(backend.gemm(g, b._data, trans_b=True), backend) if need[0] else None
             gb = _wrap(backend.gemm(a._data, g, trans_a=True), backend) if need[1] else None
             return ga, gb
+        if a.ndim == 1 and b.ndim == 1:   # dot product
+            return (mul(grad, b) if need[0] else None, mul(grad, a) if need[1] else None)
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         g2 = grad

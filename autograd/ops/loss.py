@@ -29,7 +29,7 @@ _make = Tensor._make
 class CrossEntropy(ArrayFunction):
     """Fused cross-entropy of logits ``(N, C)`` against int64 targets ``(N,)``.
 
-    ``apply(logits, target, backend, reduction, ignore_index, label_smoothing)``.
+    ``apply(logits, target, reduction, ignore_index, label_smoothing)``.
     Per row, with ``logp = log_softmax(logits)`` and smoothing ``ls``::
 
         loss_i = -(1 - ls) * logp[i, t_i] - ls / C * sum_c logp[i, c]    (0 if t_i == ignore_index)
@@ -43,7 +43,7 @@ class CrossEntropy(ArrayFunction):
     save_inputs = (0, 1)
 
     @staticmethod
-    def forward(ctx, logits, target, backend, reduction, ignore_index, label_smoothing):
+    def forward(ctx, backend, logits, target, reduction, ignore_index, label_smoothing):
         loss, lse = backend.cross_entropy_forward(logits, target, reduction, ignore_index, label_smoothing)
         ctx.lse = lse
         ctx.reduction = reduction
@@ -88,13 +88,13 @@ def _cross_entropy_grad_differentiable(grad, logits, target, reduction, ignore_i
 
 def cross_entropy_2d(logits, target, reduction="mean", ignore_index=-100, label_smoothing=0.0):
     """Fused cross-entropy on validated ``(N, C)`` float logits and ``(N,)`` int64 targets."""
-    return CrossEntropy.apply(logits, target, logits._backend, reduction, ignore_index, label_smoothing)
+    return CrossEntropy.apply(logits, target, reduction, ignore_index, label_smoothing)
 
 
 class NLLLoss(ArrayFunction):
     """Negative log-likelihood ``-w[t_i] * input[i, t_i]`` of ``(N, C)`` log-probabilities.
 
-    ``apply(input, target, backend, weight_array_or_None, reduction, ignore_index)``;
+    ``apply(input, target, weight_array_or_None, reduction, ignore_index)``;
     ``"mean"`` divides by the summed weights of the rows not ignored.
     """
 
@@ -102,7 +102,7 @@ class NLLLoss(ArrayFunction):
     num_inputs = 2
 
     @staticmethod
-    def forward(ctx, input, target, backend, weight, reduction, ignore_index):
+    def forward(ctx, backend, input, target, weight, reduction, ignore_index):
         xp = backend.xp
         n, c = input.shape
         dtype = input.dtype
@@ -146,7 +146,7 @@ class NLLLoss(ArrayFunction):
 def nll_loss_2d(input, target, weight=None, reduction="mean", ignore_index=-100):
     """NLL on validated ``(N, C)`` log-probabilities and ``(N,)`` int64 targets."""
     weight_array = None if weight is None else weight._data
-    return NLLLoss.apply(input, target, input._backend, weight_array, reduction, ignore_index)
+    return NLLLoss.apply(input, target, weight_array, reduction, ignore_index)
 
 
 class SoftplusNeg(ArrayFunction):
@@ -160,7 +160,7 @@ class SoftplusNeg(ArrayFunction):
     save_inputs = (0,)
 
     @staticmethod
-    def forward(ctx, x, backend):
+    def forward(ctx, backend, x):
         xp = backend.xp
         return xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
@@ -173,4 +173,4 @@ class SoftplusNeg(ArrayFunction):
 
 def softplus_neg(x):
     """``softplus(-x)``, i.e. ``-log(sigmoid(x))``, differentiable (see :class:`SoftplusNeg`)."""
-    return SoftplusNeg.apply(x, x._backend)
+    return SoftplusNeg.apply(x)

@@ -484,7 +484,7 @@ class Norm(ArrayFunction):
             return _E.mul(grad, _E.sign(x))
         if p == math.inf or p == -math.inf:
             mask = _E.eq(_E.abs(x), out)
-            maskf = _wrap(mask._data.astype(x.dtype), x._backend)
+            maskf = _E.constant_of(x, mask._data.astype(x.dtype))
             count = Sum.apply(maskf, ctx.axes, True, None)
             return _E.mul(_E.mul(grad, _E.sign(x)), _E.div(maskf, count))
         if p == 2:
@@ -545,7 +545,7 @@ class MaxReduce(ArrayFunction):
             out = out.reshape(keep)
         mask = (x._data == out._data).astype(x._data.dtype)
         count = mask.sum(axis=ctx.axes, keepdims=True)
-        weight = _wrap(mask / count, x._backend)
+        weight = _E.constant_of(x, mask / count)
         return _E.mul(grad, weight)
 
 

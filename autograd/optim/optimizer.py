@@ -70,7 +70,7 @@ def _copy_state_value(value, param, key):
     else:
         host = value.get() if hasattr(value, "get") and not isinstance(value, numpy.ndarray) else value
         array = param._backend.from_numpy(numpy.asarray(host))
-    dtype = param.dtype if param._backend.xp.issubdtype(array.dtype, param._backend.xp.floating) else array.dtype
+    dtype = param.dtype if array.dtype.kind == "f" else array.dtype
     # astype(copy=True) always copies, so the optimizer never aliases the loaded dict.
     return Tensor._make(array.astype(dtype, copy=True), param._backend)
 

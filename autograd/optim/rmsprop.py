@@ -81,7 +81,8 @@ class RMSprop(Optimizer):
                         param_state["momentum_buffer"] = _zeros_like_param(p)
                     if centered:
                         param_state["grad_avg"] = _zeros_like_param(p)
-                param_state["step"]._data += 1
+                step_array = param_state["step"]._data
+                step_array.fill(float(step_array) + 1.0)
                 grad = grad._data
                 if maximize:
                     grad = -grad
