@@ -386,25 +386,86 @@ class ArrayFunction(Function):
                     t._vc = x._vc
                     t._base = x if x._base is None else x._base
                 return t
-            tensors = (x,)
-            ctx = cls.__new__(cls)
+            ctx = _new_node(cls)
             out = cls.forward(ctx, backend, x._data, *args[1:])
+            if not cls.multi_output:
+                # fast path: one input, one output
+                fn = x.grad_fn
+                ctx._next = ((fn, x._output_nr) if fn is not None else (x, 0),)
+                ctx.needs_input_grad = _TRUE1
+                ctx._backend = backend
+                ctx._pre_hooks = None
+                ctx._retained = None
+                ctx._freed = False
+                if cls.save_inputs:
+                    ctx._saved = args[:1]
+                    ctx._saved_versions = (x._vc[0],)
+                else:
+                    ctx._saved = None
+                ctx._num_outputs = 1
+                if out.ndim == 0 and not backend.is_array(out):
+                    out = backend.xp.asarray(out)
+                t = _wrap(out, backend, True)
+                t.grad_fn = ctx
+                if cls.is_view:
+                    t._vc = x._vc
+                    t._base = x if x._base is None else x._base
+                if cls.save_output:
+                    ctx._saved_output = (out, t._vc, t._vc[0], 0)
+                else:
+                    ctx._saved_output = None
+                return t
+            tensors = (x,)
         elif n == 2:
             a = args[0]
             b = args[1]
             backend = a._backend
             if b._backend is not backend:
                 _check_devices((b,), backend, cls.__name__)
-            if not ((a._requires_grad or b._requires_grad) and _state.enabled):
+            ra = a._requires_grad
+            rb = b._requires_grad
+            if not ((ra or rb) and _state.enabled):
                 out = cls.forward(_SCRATCH, backend, a._data, b._data, *args[2:])
                 if cls.multi_output:
                     return tuple(_wrap(o, backend, False) for o in out)
                 if out.ndim == 0 and not backend.is_array(out):
                     out = backend.xp.asarray(out)
                 return _wrap(out, backend, False)
-            tensors = (a, b)
-            ctx = cls.__new__(cls)
+            ctx = _new_node(cls)
             out = cls.forward(ctx, backend, a._data, b._data, *args[2:])
+            if not cls.multi_output:
+                # fast path: two inputs, one output
+                fa = a.grad_fn
+                fb = b.grad_fn
+                ctx._next = ((fa, a._output_nr) if fa is not None else ((a, 0) if ra else None),
+                             (fb, b._output_nr) if fb is not None else ((b, 0) if rb else None))
+                ctx.needs_input_grad = (ra, rb)
+                ctx._backend = backend
+                ctx._pre_hooks = None
+                ctx._retained = None
+                ctx._freed = False
+                save = cls.save_inputs
+                if save:
+                    if len(save) == 2:
+                        ctx._saved = args[:2]
+                        ctx._saved_versions = (a._vc[0], b._vc[0])
+                    else:
+                        t0 = args[save[0]]
+                        ctx._saved = (t0,)
+                        ctx._saved_versions = (t0._vc[0],)
+                else:
+                    ctx._saved = None
+                ctx._num_outputs = 1
+                if out.ndim == 0 and not backend.is_array(out):
+                    out = backend.xp.asarray(out)
+                t = _wrap(out, backend, True)
+                t.grad_fn = ctx
+                if cls.save_output:
+                    ctx._saved_output = (out, t._vc, t._vc[0], 0)
+                else:
+                    ctx._saved_output = None
+                return t
+            tensors = (a, b)
         else:
             if n is None:       # variadic: a sequence of Tensors then config args
                 tensors = tuple(args[0])
@@ -425,58 +486,66 @@ class ArrayFunction(Function):
                 if out.ndim == 0 and not backend.is_array(out):
                     out = backend.xp.asarray(out)
                 return _wrap(out, backend, False)
-            ctx = cls.__new__(cls)
+            ctx = _new_node(cls)
             out = cls.forward(ctx, backend, arrays, *rest) if n is None else \
                 cls.forward(ctx, backend, *arrays, *rest)
-        if not cls.multi_output and out.ndim == 0 and not backend.is_array(out):
-            out = backend.xp.asarray(out)
-        # --- record the node ---
-        ctx._next = tuple([_edge(t) for t in tensors])
-        ctx.needs_input_grad = tuple([t._requires_grad for t in tensors])
-        ctx._backend = backend
-        ctx._pre_hooks = None
-        ctx._retained = None
-        ctx._freed = False
+        return _record_general(cls, ctx, tensors, backend, out)
+
+
+_TRUE1 = (True,)
+_new_node = object.__new__
+
+
+def _record_general(cls, ctx, tensors, backend, out):
+    """Record a node for any number of inputs and outputs (the slower general path)."""
+    if not cls.multi_output and out.ndim == 0 and not backend.is_array(out):
+        out = backend.xp.asarray(out)
+    ctx._next = tuple([_edge(t) for t in tensors])
+    ctx.needs_input_grad = tuple([t._requires_grad for t in tensors])
+    ctx._backend = backend
+    ctx._pre_hooks = None
+    ctx._retained = None
+    ctx._freed = False
+    save = cls.save_inputs
+    if save:
+        saved = tuple([tensors[i] for i in save])
+        ctx._saved = saved
+        ctx._saved_versions = tuple([t._vc[0] for t in saved])
+    else:
+        ctx._saved = None
+    if cls.multi_output:
+        nondiff = cls.non_differentiable
+        outs = []
+        for nr, o in enumerate(out):
+            if nr in nondiff:
+                outs.append(_wrap(o, backend, False))
+            else:
+                t = _wrap(o, backend, True)
+                t.grad_fn = ctx
+                t._output_nr = nr
+                outs.append(t)
+        ctx._num_outputs = len(outs)
+        ctx._out_meta = tuple([(o.shape, o.dtype) for o in out])
         ctx._materialize = True
-        save = cls.save_inputs
-        if save:
-            saved = tuple([tensors[i] for i in save])
-            ctx._saved = saved
-            ctx._saved_versions = tuple([t._vc[0] for t in saved])
-        else:
-            ctx._saved = None
-        if cls.multi_output:
-            nondiff = cls.non_differentiable
-            outs = []
-            for nr, o in enumerate(out):
-                if nr in nondiff:
-                    outs.append(_wrap(o, backend, False))
-                else:
-                    t = _wrap(o, backend, True)
-                    t.grad_fn = ctx
-                    t._output_nr = nr
-                    outs.append(t)
-            ctx._num_outputs = len(outs)
-            ctx._out_meta = tuple([(o.shape, o.dtype) for o in out])
-            ctx._saved_output = None
-            if cls.is_view:
-                base = tensors[0] if tensors[0]._base is None else tensors[0]._base
-                for t in outs:
-                    t._vc = tensors[0]._vc
-                    t._base = base
-            return tuple(outs)
-        ctx._num_outputs = 1
-        t = _wrap(out, backend, True)
-        t.grad_fn = ctx
+        ctx._saved_output = None
         if cls.is_view:
-            x = tensors[0]
-            t._vc = x._vc
-            t._base = x if x._base is None else x._base
-        if cls.save_output:
-            ctx._saved_output = (out, t._vc, t._vc[0], 0)
-        else:
-            ctx._saved_output = None
-        return t
+            base = tensors[0] if tensors[0]._base is None else tensors[0]._base
+            for t in outs:
+                t._vc = tensors[0]._vc
+                t._base = base
+        return tuple(outs)
+    ctx._num_outputs = 1
+    t = _wrap(out, backend, True)
+    t.grad_fn = ctx
+    if cls.is_view:
+        x = tensors[0]
+        t._vc = x._vc
+        t._base = x if x._base is None else x._base
+    if cls.save_output:
+        ctx._saved_output = (out, t._vc, t._vc[0], 0)
+    else:
+        ctx._saved_output = None
+    return t
 
 
 def once_differentiable(backward):

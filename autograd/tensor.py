@@ -38,7 +38,8 @@ Internals (contracts other modules rely on)
   ``grad_fn``).
 """
 
-import numbers
+
+import weakref
 
 import numpy
 
@@ -56,8 +57,8 @@ class Tensor:
     """A multi-dimensional array that can record operations for automatic differentiation.
 
     ``ag.Tensor(data, dtype=None, requires_grad=False, device="cpu")`` behaves
-    like :func:`autograd.tensor`; passing a Tensor as ``data`` shares its
-    storage (as ``nn.Parameter`` does).
+    like :func:`autograd.tensor` but, like ``torch.Tensor(data)``, defaults to
+    the default float dtype; passing a Tensor as ``data`` shares its storage.
 
     Example::
 
@@ -83,7 +84,9 @@ class Tensor:
             self._vc = src._vc
         else:
             from .ops.creation import tensor as _tensor_factory
-            src = _tensor_factory([] if data is None else data, dtype=dtype,
+            # like torch.Tensor(data): the default float dtype unless one is given
+            src = _tensor_factory([] if data is None else data,
+                                  dtype=_dtypes.get_default_dtype() if dtype is None else dtype,
                                   device="cpu" if device is None else device)
             self._data = src._data
             self._backend = src._backend
@@ -317,7 +320,6 @@ class Tensor:
         fn = self.grad_fn
         if fn is None:
             return  # leaves keep their gradient anyway
-        import weakref
         if fn._retained is None:
             fn._retained = {}
         fn._retained[self._output_nr] = weakref.ref(self)
@@ -393,16 +395,15 @@ class Tensor:
                 continue
             else:
                 dtype = a
-        from .ops import elementwise
         out = self
         if dtype is not None:
             dtype = _dtypes.as_dtype(dtype)
             if dtype != out._data.dtype:
-                out = elementwise.to_dtype(out, dtype)
+                out = E.to_dtype(out, dtype)
         if device is not None:
             name = normalize_device(device)
             if name != out._backend.name:
-                out = elementwise.to_device(out, get_backend(name))
+                out = E.to_device(out, get_backend(name))
         if copy and out is self:
             out = self.clone()
         return out
@@ -545,7 +546,28 @@ class Tensor:
             self._write_result(res, name)
             return self
         if self._base is not None:
-            raise RuntimeError(f"{name}: in-place operations on a view of another tensor are not "
+            return self._inplace_on_view(name, op, args)
+        old = Tensor._make(self._data.copy(), self._backend, self._requires_grad)
+        old.grad_fn = self.grad_fn
+        old._output_nr = self._output_nr
+        res = op(old, *args)
+        if res._data.dtype != self._data.dtype:
+            _check_cast(res._data.dtype, self._data.dtype, name)
+            res = res.to(self._data.dtype)
+        self._write_result(res, name)
+        self.grad_fn = res.grad_fn
+        self._output_nr = res._output_nr
+        self._requires_grad = res._requires_grad
+        return self
+
+    def _inplace_on_view(self, name, op, args):
+        """In-place op on a view inside the graph: the view gets the new history and
+        its base is rebased onto ``base.flat[view_positions] = result`` (so both the
+        view and the base differentiate correctly afterwards)."""
+        base = self._base
+        positions = _view_positions(self._data, base._data)
+        if positions is None:
+            raise RuntimeError(f"{name}: in-place operation on this view of another tensor is not "
                                "supported inside the autograd graph; clone() the view first or "
                                "use the out-of-place operation")
         old = Tensor._make(self._data.copy(), self._backend, self._requires_grad)
@@ -555,7 +577,19 @@ class Tensor:
         if res._data.dtype != self._data.dtype:
             _check_cast(res._data.dtype, self._data.dtype, name)
             res = res.to(self._data.dtype)
+        if res._data.shape != self._data.shape:
+            raise RuntimeError(f"{name}: output with shape {tuple(self._data.shape)} doesn't "
+                               f"match the broadcast shape {tuple(res._data.shape)}")
+        base_old = Tensor._make(base._data.copy(), base._backend, base._requires_grad)
+        base_old.grad_fn = base.grad_fn
+        base_old._output_nr = base._output_nr
+        if base._backend.name != "cpu":
+            positions = base._backend.from_numpy(positions)
+        new_base = _indexing.index_put(base_old.reshape(-1), (positions,), res).reshape(base.shape)
         self._write_result(res, name)
+        base.grad_fn = new_base.grad_fn
+        base._output_nr = new_base._output_nr
+        base._requires_grad = new_base._requires_grad
         self.grad_fn = res.grad_fn
         self._output_nr = res._output_nr
         self._requires_grad = res._requires_grad
@@ -573,91 +607,102 @@ class Tensor:
         self._vc[0] += 1
 
     def __setitem__(self, index, value):
-        from .ops import indexing
-        indexing.setitem(self, index, value)
+        _indexing.setitem(self, index, value)
 
     def add_(self, other, alpha=1):
         """In place: ``self += alpha * other``."""
-        from .ops import elementwise as E
         if alpha != 1:
             return self._inplace("add_", lambda s, o: E.add(s, o, alpha=alpha), other)
         return self._inplace("add_", E.add, other)
 
     def sub_(self, other, alpha=1):
         """In place: ``self -= alpha * other``."""
-        from .ops import elementwise as E
         if alpha != 1:
             return self._inplace("sub_", lambda s, o: E.sub(s, o, alpha=alpha), other)
         return self._inplace("sub_", E.sub, other)
 
     def mul_(self, other):
         """In place: ``self *= other``."""
-        from .ops import elementwise as E
         return self._inplace("mul_", E.mul, other)
 
     def div_(self, other, rounding_mode=None):
         """In place: ``self /= other``."""
-        from .ops import elementwise as E
         return self._inplace("div_", lambda s, o: E.div(s, o, rounding_mode=rounding_mode), other)
 
     def pow_(self, exponent):
         """In place: ``self **= exponent``."""
-        from .ops import elementwise as E
         return self._inplace("pow_", E.pow, exponent)
 
     def clamp_(self, min=None, max=None):
         """In place clamp."""
-        from .ops import elementwise as E
         return self._inplace("clamp_", lambda s: E.clamp(s, min, max))
 
     clip_ = clamp_
 
     def fill_(self, value):
         """In place: set every element to ``value`` (a number or a 0-d tensor)."""
-        from .ops import elementwise as E
         return self._inplace("fill_", E.fill_like, value)
 
     def zero_(self):
         """In place: set every element to zero."""
-        from .ops import elementwise as E
         return self._inplace("zero_", E.fill_like, 0)
 
     def copy_(self, src):
         """In place: copy ``src`` (broadcast to self's shape, converted to self's dtype/device)."""
-        from .ops import elementwise as E
         return self._inplace("copy_", E.copy_from, src)
 
     def __iadd__(self, other):
-        from .ops import elementwise as E
         return self._inplace("add_", E.add, other)
 
     def __isub__(self, other):
-        from .ops import elementwise as E
         return self._inplace("sub_", E.sub, other)
 
     def __imul__(self, other):
-        from .ops import elementwise as E
         return self._inplace("mul_", E.mul, other)
 
     def __itruediv__(self, other):
-        from .ops import elementwise as E
         return self._inplace("div_", E.div, other)
 
     def __ifloordiv__(self, other):
-        from .ops import elementwise as E
         return self._inplace("floor_divide_", E.floor_divide, other)
 
     def __imod__(self, other):
-        from .ops import elementwise as E
         return self._inplace("remainder_", E.remainder, other)
 
     def __ipow__(self, other):
-        from .ops import elementwise as E
         return self._inplace("pow_", E.pow, other)
 
     def __imatmul__(self, other):
-        from .ops import linalg
-        return self._inplace("matmul_", linalg.matmul, other)
+        return self._inplace("matmul_", _linalg.matmul, other)
+
+
+def _data_address(array):
+    iface = getattr(array, "__array_interface__", None)
+    if iface is not None:
+        return iface["data"][0]
+    return array.data.ptr   # CuPy
+
+
+def _view_positions(view, base):
+    """Flat C-order positions in ``base`` of each element of ``view`` (a host int64 array),
+    or None when they cannot be worked out from the strides."""
+    if not base.flags.c_contiguous:
+        return None
+    itemsize = base.dtype.itemsize
+    try:
+        offset = _data_address(view) - _data_address(base)
+    except (AttributeError, TypeError):
+        return None
+    if offset < 0 or offset % itemsize or any(st % itemsize for st in view.strides):
+        return None
+    flat = numpy.arange(base.size, dtype=numpy.int64)
+    start = offset // itemsize
+    if view.size and start >= base.size:
+        return None
+    strides = tuple(st // itemsize * flat.itemsize for st in view.strides)
+    positions = numpy.lib.stride_tricks.as_strided(flat[start:], shape=view.shape,
+                                                   strides=strides)
+    return numpy.array(positions)
 
 
 def _check_cast(src, dst, name):
@@ -814,14 +859,7 @@ _engine._wrap = _wrap
 # ----------------------------------------------------------------------
 def _install_methods():
     from . import ops
-    from .ops import elementwise as E, indexing as I
-
-    def method(fn):
-        def m(self, *args, **kwargs):
-            return fn(self, *args, **kwargs)
-        m.__name__ = fn.__name__
-        m.__doc__ = fn.__doc__
-        return m
+    from .ops import indexing as I
 
     def reflected(fn):
         def m(self, other):
@@ -888,11 +926,7 @@ def _install_methods():
         "matmul": ops.matmul, "mm": ops.mm, "bmm": ops.bmm, "dot": ops.dot, "outer": ops.outer,
     }
     for name, fn in table.items():
-        if name.startswith("__") or fn.__class__.__name__ != "function" or \
-                fn.__name__ == "<lambda>":
-            setattr(Tensor, name, fn)
-        else:
-            setattr(Tensor, name, fn)
+        setattr(Tensor, name, fn)
 
     def where_method(self, condition, other):
         """``ag.where(condition, self, other)`` (PyTorch's method order)."""
@@ -927,3 +961,8 @@ def _reshape_inplace(self, result):
 
 
 _install_methods()
+
+# module references for the methods above (bound once, not imported per call)
+from .ops import elementwise as E  # noqa: E402
+from .ops import indexing as _indexing  # noqa: E402
+from .ops import linalg as _linalg  # noqa: E402

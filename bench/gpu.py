@@ -2,7 +2,10 @@
 
 Usage::
 
-    python bench/gpu.py [--quick] [--json PATH]
+    python bench/gpu.py [--quick | --smoke] [--json PATH] [--repeats N]
+
+``--quick`` uses smaller sizes (about a minute); ``--smoke`` tiny ones, only to
+check that the script runs (tests/test_cuda.py does that over a CuPy stand-in).
 
 Measures, on the current CUDA device:
 
@@ -93,9 +96,9 @@ class Report:
 
     @staticmethod
     def header():
-        print(f"{'benchmark':<34} {'size':<20} {'unit':<10} {'ours':>10} {'pytorch':>10} "
+        print(f"{'benchmark':<38} {'size':<20} {'unit':<10} {'ours':>10} {'pytorch':>10} "
               f"{'ours/pt':>8}  note")
-        print("-" * 110)
+        print("-" * 114)
 
     @staticmethod
     def _fmt(value):
@@ -107,7 +110,7 @@ class Report:
         ratio = ""
         if row["ours"] is not None and row["torch"]:
             ratio = f"{row['ours'] / row['torch']:.2f}"
-        print(f"{row['name']:<34} {row['size']:<20} {row['unit']:<10} {self._fmt(row['ours']):>10} "
+        print(f"{row['name']:<38} {row['size']:<20} {row['unit']:<10} {self._fmt(row['ours']):>10} "
               f"{self._fmt(row['torch']):>10} {ratio:>8}  {row['note']}", flush=True)
 
 
@@ -211,6 +214,18 @@ def bench_row_kernels(cp, torch, report, args, copy_bw):
          lambda: backend.cross_entropy_backward(one, logits, target, lse),
          (lambda: torch.autograd.grad(tloss, tl, retain_graph=True)) if torch else None),
     ]
+    per_row = cp.empty((n,), dtype=cp.float32)
+    lse_out = cp.empty((n,), dtype=cp.float32)
+
+    def ce_forward_kernel_only():
+        # the fused kernel without the class-index check (a reduction and a host sync)
+        # and the mean reduction that the full call adds
+        backend._launch_rows("cross_entropy_forward", logits.dtype, n, c,
+                             (logits, target, per_row, lse_out, numpy.int64(c),
+                              numpy.int64(-100), numpy.float32(0.0)), 1)
+
+    cases.append(("  cross_entropy forward, kernel only", lb + 8 * n + 8 * n,
+                  ce_forward_kernel_only, None))
     for name, nbytes, ours, theirs in cases:
         t_ours = measure(ours, sync, args.repeats, 10)
         t_torch = measure(theirs, torch.cuda.synchronize, args.repeats, 10) if theirs else None
@@ -230,7 +245,7 @@ def _make_mlp(device):
 def bench_mlp(cp, torch, report, args):
     F = ag.nn.functional
     backend = get_backend("cuda")
-    for batch in (512, 4096):
+    for batch in ((16, 64) if args.size == "smoke" else (512, 4096)):
         steps = {"smoke": 1, "quick": 10, "full": 20}[args.size]
         rng = numpy.random.default_rng(2)
         xh = rng.standard_normal((batch, 784), dtype=numpy.float32)
@@ -247,7 +262,8 @@ def bench_mlp(cp, torch, report, args):
             loss.backward()
             opt.step()
 
-        t_ours = measure(ours_step, backend.synchronize, args.repeats, steps, warmup=5)
+        warmup = 1 if args.size == "smoke" else 5
+        t_ours = measure(ours_step, backend.synchronize, args.repeats, steps, warmup=warmup)
         t_torch = None
         if torch is not None:
             tnn = torch.nn
@@ -264,7 +280,8 @@ def bench_mlp(cp, torch, report, args):
                 loss.backward()
                 topt.step()
 
-            t_torch = measure(torch_step, torch.cuda.synchronize, args.repeats, steps, warmup=5)
+            t_torch = measure(torch_step, torch.cuda.synchronize, args.repeats, steps,
+                              warmup=warmup)
         note = f"step {t_ours['median'] * 1e3:.2f} ms"
         if t_torch:
             note += (f" vs {t_torch['median'] * 1e3:.2f} ms "
@@ -278,7 +295,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
     parser.add_argument("--smoke", action="store_true",
-                        help="tiny sizes, one repeat: checks that the script runs, measures nothing")
+                        help="tiny sizes, one repeat: checks that the script runs "
+                             "(measures nothing)")
     parser.add_argument("--json", metavar="PATH", help="write every figure to PATH")
     parser.add_argument("--repeats", type=int, default=None, help="timed blocks per figure")
     args = parser.parse_args(argv)

@@ -229,7 +229,8 @@ def _functional_cases():
         OpCase("F.cross_entropy_ignore_smoothing_sum",
                lambda x, t: F.cross_entropy(x, t, reduction="sum", label_smoothing=0.3),
                [_x(7, 5), _idx_ignore(5, 7)]),
-        OpCase("nn.CrossEntropyLoss", lambda x, t: ag.nn.CrossEntropyLoss(label_smoothing=0.1)(x, t),
+        OpCase("nn.CrossEntropyLoss",
+               lambda x, t: ag.nn.CrossEntropyLoss(label_smoothing=0.1)(x, t),
                [_x(6, 5), _idx(5, 6)]),
         OpCase("F.nll_loss", lambda x, t: F.nll_loss(F.log_softmax(x, dim=1), t),
                [_x(6, 5), _idx(5, 6)]),
@@ -631,19 +632,6 @@ class FakeElementwiseKernel:
         else:
             v["param"][...] = v["param"] - v["lr"] * g / avg
 
-    @staticmethod
-    def _cross_entropy_backward(v):
-        cols = int(v["cols"])
-        row = v["i"] // cols
-        col = v["i"] - row * cols
-        t = v["target"].reshape(-1)[row]
-        scale = v["grad"].reshape(-1)[row if v["grad_per_row"] else 0]
-        if v["divide"]:
-            scale = scale / v["count"].reshape(-1)[0]
-        e = np.exp(v["x"] - v["lse"].reshape(-1)[row])
-        e = np.where(col == t, e - v["one_minus_ls"], e) - v["ls_over_c"]
-        v["g"][...] = np.where(t == v["ignore_index"], 0, scale * e)
-
 
 class FakeReductionKernel:
     def __init__(self, in_params, out_params, map_expr, reduce_expr, post_map_expr, identity,
@@ -654,13 +642,22 @@ class FakeReductionKernel:
     def __call__(self, *args):
         if len(args) != len(self.ins):
             raise KernelCallError(f"{self.name}: {len(args)} arguments, expected {len(self.ins)}")
+        bound = {}
         for (raw, typ, name), arg in zip(self.ins, args):
             dtype = arg.dtype if isinstance(arg, np.ndarray) else np.dtype(type(arg))
-            if dtype != _PARAM_TYPES[typ]:
-                raise KernelCallError(f"{self.name}: {name} must be {typ}, got {dtype}")
-        assert self.name == "ag_bad_class_index"
-        t, c, ignore = args
-        return np.asarray(bool(((t != ignore) & ((t < 0) | (t >= c))).any()))
+            if not isinstance(arg, (np.ndarray, np.generic)):
+                raise KernelCallError(f"{self.name}: {name} should be an array or NumPy scalar")
+            want = bound.setdefault("T", dtype) if typ == "T" else _PARAM_TYPES[typ]
+            if dtype != want:
+                raise KernelCallError(f"{self.name}: {name} must be {np.dtype(want)}, got {dtype}")
+        if self.name == "ag_check_and_count_targets":
+            t, c, ignore = args
+            bad = (t != ignore) & ((t < 0) | (t >= c))
+            return np.asarray(int(bad.sum()) * (1 << 40) + int(((t != ignore) & ~bad).sum()))
+        if self.name == "ag_sum_divide":
+            x, divisor = args
+            return np.asarray(x.sum(dtype=x.dtype) / divisor, dtype=x.dtype)
+        raise KernelCallError(f"no model of {self.name}")
 
 
 class FakeRawKernel:
@@ -694,7 +691,7 @@ class FakeRawKernel:
         if grid[0] * cols != rows_arg.size:
             raise KernelCallError(f"{self.name}: grid of {grid[0]} rows for {rows_arg.size} "
                                   f"elements of {cols} columns")
-        if values["cache_row"] and shared_mem == 0:
+        if values.get("cache_row") and shared_mem == 0:
             raise KernelCallError(f"{self.name}: row cache requested without shared memory")
         getattr(self, "_" + self.name[3:-4])(values, grid[0], cols)
 
@@ -732,6 +729,22 @@ class FakeRawKernel:
         if ls > 0:
             loss = (1 - ls) * loss + ls * (lse - x.sum(axis=1) / x.dtype.type(cols))
         v["loss"][...] = np.where(ignored, 0, loss)
+
+
+def _fake_cross_entropy_backward(v, rows, cols):
+    x = v["x"].reshape(rows, cols)
+    t = v["target"]
+    scale = v["grad"][np.arange(rows)] if v["grad_per_row"] else np.full(rows, v["grad"][0])
+    if v["divide"]:
+        scale = scale / v["count"].reshape(-1)[0]
+    e = np.exp(x - v["lse"][:, None])
+    e[np.arange(rows), np.where(t == v["ignore_index"], 0, t)] -= v["one_minus_ls"]
+    e = e - v["ls_over_c"]
+    v["dx"].reshape(rows, cols)[...] = np.where((t == v["ignore_index"])[:, None], 0,
+                                                scale[:, None] * e)
+
+
+FakeRawKernel._cross_entropy_backward = staticmethod(_fake_cross_entropy_backward)
 
 
 class FakeRawModule:

@@ -1,11 +1,15 @@
 """The cuda device.
 
 On a machine with CuPy and a GPU: every op and kernel on cuda against the
-cpu results, MLP training on both devices, device-mixing errors, save/load.
-Without them those tests skip, and the tests that need no GPU run instead:
-``ag.cuda.is_available()`` is False, ``device="cuda"`` raises a clear
-RuntimeError, ``import autograd`` does not import CuPy, and (when the CUDA
-toolkit's nvcc is installed) the kernels' CUDA source compiles.
+cpu results (kernels against the generic NumPy reference), MLP training on
+both devices, device-mixing errors, save/load, DataLoader batches.
+
+On every machine the same kernel and library tests also run over a NumPy
+stand-in for CuPy ("fakecuda", tests/device_util.py) that checks each kernel
+call against the kernel's declaration, so the backend's Python side is
+tested without a GPU; and, without a GPU, ``ag.cuda.is_available()`` is
+False, ``device="cuda"`` raises a clear RuntimeError, ``import autograd`` does
+not import CuPy, and (when nvcc is installed) the CUDA sources compile.
 """
 
 import os
@@ -28,7 +32,8 @@ from device_util import (OPTIMIZERS, KernelCallError, all_op_cases, assert_on_de
                          make_fake_cuda_backend, mixing_cases, register_fake_cuda)
 
 HAVE_CUDA = autograd.cuda.is_available()
-needs_gpu = pytest.mark.skipif(not HAVE_CUDA, reason=f"no CUDA: {autograd.cuda.unavailable_reason()}")
+needs_gpu = pytest.mark.skipif(not HAVE_CUDA,
+                               reason=f"no CUDA: {autograd.cuda.unavailable_reason()}")
 no_gpu = pytest.mark.skipif(HAVE_CUDA, reason="a CUDA device is available")
 DEVICE = "cuda"
 RTOL, ATOL = 1e-4, 1e-5     # float32: cuBLAS and the GPU kernels sum in another order
@@ -135,6 +140,32 @@ def _elementwise_harness(definitions):
     return "\n".join(parts)
 
 
+def _reduction_harness():
+    """The map / reduce / post-map expressions of the ReductionKernels, the way CuPy
+    assembles them (``a``, ``b`` of the reduce type; the output bound by reference)."""
+    scalar_types = {"int32": "int", "int64": "long long", "float32": "float",
+                    "float64": "double", "T": "T"}
+    parts = []
+    for index, definition in enumerate(cuda_backend_module.REDUCTION_KERNELS.values()):
+        in_params, out_params, map_expr, reduce_expr, post_map, identity, name, rtype = definition
+        ins = [(p.split()[-2], p.split()[-1]) for p in in_params.split(",")]
+        (out_type, out_name), = [(p.split()[-2], p.split()[-1]) for p in out_params.split(",")]
+        rtype = rtype or scalar_types[out_type]
+        decl = ", ".join([f"const {scalar_types[t]} {n}" for t, n in ins]
+                         + [f"{scalar_types[out_type]}& {out_name}"])
+        parts.append(
+            f"template <typename T> __device__ void {name}({decl}) {{\n"
+            f"  typedef {rtype} R; R a = ({identity}); R b = (R)({map_expr});\n"
+            f"  a = ({reduce_expr});\n  {post_map};\n}}")
+        for ctype in ("float", "double"):
+            def concrete(t):
+                return ctype if t == "T" else scalar_types[t]
+            args = ", ".join([f"({concrete(t)})1" for t, _ in ins] + ["out"])
+            parts.append(f"__global__ void check_r{index}_{ctype}() {{ "
+                         f"{concrete(out_type)} out = 0; {name}<{ctype}>({args}); }}")
+    return "\n".join(parts)
+
+
 @pytest.mark.skipif(NVCC is None, reason="nvcc (CUDA toolkit) not installed")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_row_kernels_compile(tmp_path, dtype):
@@ -145,7 +176,8 @@ def test_row_kernels_compile(tmp_path, dtype):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     ptx = (tmp_path / "rows.ptx").read_text()
-    for name in ("softmax_forward", "softmax_backward", "cross_entropy_forward"):
+    for name in ("softmax_forward", "softmax_backward", "cross_entropy_forward",
+                 "cross_entropy_backward"):
         assert f"ag_{name}_" in ptx
 
 
@@ -155,7 +187,7 @@ def test_elementwise_kernels_compile(tmp_path):
     definitions += [cuda_backend_module.rmsprop_kernel_definition(c, m)
                     for c in (False, True) for m in (False, True)]
     source = tmp_path / "elementwise.cu"
-    source.write_text(_elementwise_harness(definitions))
+    source.write_text(_elementwise_harness(definitions) + "\n" + _reduction_harness())
     result = subprocess.run([NVCC, "-ptx", "-arch=sm_80", str(source), "-o",
                              str(tmp_path / "elementwise.ptx")], capture_output=True, text=True,
                             timeout=120)
@@ -449,3 +481,31 @@ def test_host_values_equal_after_roundtrip(rng):
     t = ag.tensor(x, device="cuda")
     np.testing.assert_array_equal(host(t), x)
     np.testing.assert_array_equal(t.cpu().numpy(), x)
+
+
+def test_gpu_benchmark_smoke_run_on_the_stand_in(monkeypatch, tmp_path, capsys):
+    """bench/gpu.py runs end to end (tiny sizes) with the CuPy stand-in as the cuda device."""
+    import importlib.util
+    import json
+
+    from autograd.backend import _backends, _factories
+    from device_util import FakeCupy
+
+    fake = FakeCupy()
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    monkeypatch.setitem(_factories, "cuda", lambda: make_fake_cuda_backend("cuda"))
+    monkeypatch.setitem(_backends, "cuda", make_fake_cuda_backend("cuda"))
+    monkeypatch.setattr(autograd.cuda, "_probed", (1, None))
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench",
+                        "gpu.py")
+    spec = importlib.util.spec_from_file_location("gpu_bench_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out_json = tmp_path / "gpu.json"
+    assert module.main(["--smoke", "--json", str(out_json)]) == 0
+    printed = capsys.readouterr().out
+    for name in ("copy device->device", "matmul", "softmax forward", "cross_entropy backward",
+                 "MLP 784-1024-1024-10"):
+        assert name in printed
+    results = json.loads(out_json.read_text())["results"]
+    assert all(r["ours"] is None or r["ours"] > 0 for r in results)

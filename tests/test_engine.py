@@ -462,3 +462,31 @@ def test_multi_output_node_materializes_missing_gradients():
     values.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0, 1], [2, 1]])
     assert not indices.requires_grad
+
+
+def test_inplace_on_views_inside_graph_matches_torch(torch):
+    results = []
+    for L in (ag, torch):
+        x = L.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        y = x * 2
+        y[0] += x[1]            # getitem, in-place on the view, setitem
+        y[:, 1] *= 3
+        v = y.T[2]
+        v.mul_(5)               # a view of a view, no setitem afterwards
+        (y * y).sum().backward()
+        results.append((y.detach().numpy().copy(), x.grad.numpy().copy()))
+    np.testing.assert_allclose(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1])
+
+
+def test_inplace_on_view_of_buffer_without_grad():
+    x = leaf([1.0, 2.0])
+    buf = ag.zeros(2, 2, dtype=ag.float64)
+    row = buf[1]
+    row += x
+    assert buf.requires_grad and buf.grad_fn is not None
+    (buf * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+    w = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="view of a leaf"):
+        w[0:1].mul_(2)

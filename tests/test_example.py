@@ -123,3 +123,17 @@ def test_command_line_from_another_directory(tmp_path):
     assert accuracy >= 85.0
     assert "precision" in out and "macro avg" in out and "confusion matrix" in out
     assert "epoch 1/1" in process.stderr  # the progress bar
+
+
+@pytest.mark.skipif(ag.cuda.is_available(), reason="CUDA is available here")
+def test_device_cuda_without_cuda_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        example.main(["--device", "cuda"])
+    assert info.value.code == 2 and "CUDA is not available" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not ag.cuda.is_available(), reason="needs CUDA")
+def test_one_epoch_on_cuda(sample):
+    result = example.train_and_evaluate(epochs=1, progress=False, log=None, data=sample,
+                                        device="cuda")
+    assert result.test_accuracy >= 0.85

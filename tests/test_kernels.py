@@ -4,7 +4,7 @@ The reference is :class:`autograd.backend.base.Backend` (plain NumPy
 expressions) evaluated in float64; PyTorch is a second reference where its
 arithmetic is the contract (the optimizer steps).  Hypothesis generates
 shapes (including empty and 1-element ones), dtypes and layouts
-(C-contiguous, transposed, row-sliced, column-strided).
+(C-contiguous, transposed, row-sliced, column-strided, reversed).
 """
 
 import math
@@ -43,15 +43,26 @@ def layout(base, kind):
         big = np.zeros(base.shape[:-1] + (base.shape[-1] * 2,), dtype=base.dtype)
         big[..., ::2] = base
         return big[..., ::2]
+    if kind == "flip":  # negative strides along the first axis
+        return np.ascontiguousarray(base[::-1])[::-1]
     raise ValueError(kind)
 
 
-LAYOUTS = st.sampled_from(["c", "f", "rows", "cols"])
+LAYOUTS = st.sampled_from(["c", "f", "rows", "cols", "flip"])
 DTYPES = st.sampled_from(FLOATS)
 
 
 def random(rng, shape, dtype, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(dtype)
+
+
+@pytest.fixture(autouse=True)
+def always_use_kernels(monkeypatch):
+    """The wrappers hand tiny arrays to NumPy; send everything to the kernels here."""
+    import autograd.backend.cpu as cpu_module
+
+    monkeypatch.setattr(cpu_module, "_SMALL_ELEMENTWISE", 0)
+    monkeypatch.setattr(cpu_module, "_SMALL_GEMM_FLOPS", 0)
 
 
 @pytest.fixture(params=[1, 2], ids=["threads1", "threads2"])
@@ -102,6 +113,22 @@ def test_gemm_transposed_view_is_not_copied(monkeypatch):
     np.testing.assert_allclose(CPU.gemm(x, w.T), x @ w.T, rtol=1e-5)
     np.testing.assert_allclose(CPU.matmul(x, w.T), x @ w.T, rtol=1e-5)
     np.testing.assert_allclose(CPU.gemm(x.T, x), x.T @ x, rtol=1e-5)
+
+
+def test_small_inputs_take_the_numpy_path_with_same_results(monkeypatch):
+    import autograd.backend.cpu as cpu_module
+
+    rng = np.random.default_rng(13)
+    a = random(rng, (3, 4), np.float32)
+    b = random(rng, (5, 4), np.float32)
+    x = random(rng, (7, 3), np.float64)
+    kernel_results = [CPU.gemm(a, b, trans_b=True), CPU.relu_forward(x)]
+    monkeypatch.setattr(cpu_module, "_SMALL_ELEMENTWISE", 4096)
+    monkeypatch.setattr(cpu_module, "_SMALL_GEMM_FLOPS", 8192)
+    numpy_results = [CPU.gemm(a, b, trans_b=True), CPU.relu_forward(x)]
+    for k, n in zip(kernel_results, numpy_results):
+        assert k.dtype == n.dtype and k.shape == n.shape
+        np.testing.assert_allclose(k, n, rtol=1e-6)
 
 
 def test_gemm_out_aliasing_and_strided_out():

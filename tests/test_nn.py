@@ -156,6 +156,16 @@ def test_state_dict_is_detached_and_shares_storage():
     assert "scratch" not in Block().state_dict() and "steps" in Block().state_dict()
 
 
+def test_deepcopy_gives_independent_parameters():
+    import copy
+    net = Net()
+    clone = copy.deepcopy(net)
+    assert isinstance(clone.block.fc.weight, nn.Parameter) and clone.block.fc.weight is not net.block.fc.weight
+    np.testing.assert_array_equal(clone.block.fc.weight.detach().numpy(), net.block.fc.weight.detach().numpy())
+    clone.block.fc.weight.detach()._data[...] = 0.0
+    assert float(net.block.fc.weight.abs().sum().item()) > 0.0
+
+
 def test_load_state_dict_round_trip():
     a, b = Net(), Net()
     x = ag.randn(6, 4)
@@ -332,6 +342,13 @@ def test_init_is_reproducible_and_in_place_under_grad():
     nn.init.ones_(w)
     nn.init.zeros_(w)
     assert np.all(w.detach().numpy() == 0.0)
+
+
+def test_trunc_normal_and_eye():
+    w = nn.init.trunc_normal_(ag.empty(100, 100), mean=0.0, std=1.0, a=-0.5, b=1.0)
+    values = w.numpy()
+    assert values.min() >= -0.5 and values.max() <= 1.0 and values.std() > 0.2
+    np.testing.assert_array_equal(nn.init.eye_(ag.empty(2, 3)).numpy(), np.eye(2, 3))
 
 
 def test_linear_default_init_bounds():

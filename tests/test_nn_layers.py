@@ -285,6 +285,7 @@ def test_cross_entropy_hessian_vector_product_matches_torch(torch):
     np.testing.assert_allclose(hv.numpy(), thv.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:size_average and reduce args")
 def test_loss_modules_match_functional(torch):
     rng = np.random.default_rng(8)
     x = _randn(rng, (6, 4))
@@ -390,6 +391,10 @@ def test_sequential_fuses_linear_relu_with_identical_results(rng):
     ref_grads = [p.grad.numpy() for p in model.parameters()] + [x2.grad.numpy()]
     for a, b in zip(fused_grads, ref_grads):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    with ag.no_grad():
+        plain = model(ag.tensor(x_np))
+    assert plain.grad_fn is None
+    np.testing.assert_array_equal(plain.numpy(), ref.detach().numpy())
 
 
 def test_fused_linear_relu_gradcheck_and_double_backward(rng):
@@ -408,3 +413,45 @@ def test_fusion_skipped_with_hooks_or_batched_input():
     assert calls == [1]                       # the hooked ReLU really ran
     out = model(ag.randn(2, 3, 5))            # 3-D input goes through the plain layers
     assert out.shape == (2, 3, 2)
+
+
+def test_softmax_implicit_dim_warns_and_picks_torch_dim(torch):
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        ours = nn.Softmax()(ag.tensor(x))
+    with pytest.warns(UserWarning):
+        theirs = torch.nn.Softmax()(torch.tensor(x))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_cross_entropy_on_probabilities_matches_torch(torch, reduction):
+    rng = np.random.default_rng(9)
+    p = (rng.random((4, 3)) * 0.98 + 0.01).astype(np.float32)
+    y = rng.random((4, 3)).astype(np.float32)
+    w = rng.random((4, 3)).astype(np.float32)
+    tp = torch.tensor(p, requires_grad=True)
+    ap = ag.tensor(p, requires_grad=True)
+    tl = torch.nn.functional.binary_cross_entropy(tp, torch.tensor(y), torch.tensor(w), reduction=reduction)
+    al = F.binary_cross_entropy(ap, ag.tensor(y), ag.tensor(w), reduction=reduction)
+    np.testing.assert_allclose(al.detach().numpy(), tl.detach().numpy(), rtol=1e-5)
+    tl.sum().backward()
+    al.sum().backward()
+    np.testing.assert_allclose(ap.grad.numpy(), tp.grad.numpy(), rtol=1e-4)
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        F.binary_cross_entropy(ag.tensor([1.5]), ag.tensor([1.0]))
+
+
+@pytest.mark.parametrize("fn,kwargs", [(F.nll_loss, {}), (F.cross_entropy, dict(weight=np.ones(3, np.float32)))])
+def test_all_ignored_mean_is_nan_with_zero_gradient_like_torch(torch, fn, kwargs):
+    t = np.array([-100, -100])
+    tx = torch.zeros(2, 3, requires_grad=True)
+    tkw = {k: torch.tensor(v) for k, v in kwargs.items()}
+    tl = getattr(torch.nn.functional, fn.__name__)(tx, torch.tensor(t), **tkw)
+    tl.backward()
+    ax = ag.zeros(2, 3, requires_grad=True)
+    akw = {k: ag.tensor(v) for k, v in kwargs.items()}
+    al = fn(ax, ag.tensor(t), **akw)
+    al.backward()
+    assert np.isnan(tl.item()) and np.isnan(al.item())
+    np.testing.assert_array_equal(np.abs(ax.grad.numpy()), np.abs(tx.grad.numpy()))

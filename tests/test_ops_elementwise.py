@@ -31,3 +31,62 @@ def test_elementwise_op_noncontiguous(row, case):
     except ImportError:
         torch = None
     check_row(row, case, torch=torch, noncontig=True, seed=1, gradgrad=False)
+
+
+# --------------------------------------------------------------------------
+# gradients at kinks and ties, against PyTorch's conventions
+# --------------------------------------------------------------------------
+import numpy as np  # noqa: E402
+
+import autograd as ag  # noqa: E402
+
+KINK_CASES = [
+    ("abs_at_0", lambda L, x: L.abs(x), [0.0, -1.0, 2.0]),
+    ("sign_at_0", lambda L, x: L.sign(x), [0.0, -1.0, 2.0]),
+    ("relu_at_0", lambda L, x: L.relu(x), [0.0, -1.0, 2.0]),
+    ("sqrt_at_0", lambda L, x: L.sqrt(x), [0.0, 4.0]),
+    ("clamp_boundary", lambda L, x: L.clamp(x, 1.0, 2.0), [1.0, 2.0, 0.5, 1.5, 3.0]),
+    ("clamp_min_boundary", lambda L, x: x.clamp(min=1.0), [1.0, 0.0, 2.0]),
+    ("pow_at_0", lambda L, x: x ** 2.5, [0.0, 1.0]),
+    ("pow0_at_0", lambda L, x: x ** 0, [0.0, 1.0]),
+    ("max_ties", lambda L, x: x.max(), [1.0, 3.0, 3.0]),
+    ("min_ties", lambda L, x: x.min(), [2.0, 1.0, 1.0, 1.0]),
+    ("norm_at_0", lambda L, x: x.norm(), [0.0, 0.0]),
+    ("std_at_0", lambda L, x: x.std(), [2.0, 2.0, 2.0]),
+    ("prod_one_zero", lambda L, x: x.prod(), [2.0, 0.0, 3.0]),
+    ("prod_two_zeros", lambda L, x: x.prod(), [0.0, 0.0, 3.0]),
+    ("leaky_relu_at_0", lambda L, x: (ag.leaky_relu if L is ag else L.nn.functional.leaky_relu)(
+        x, 0.2), [0.0, -1.0, 1.0]),
+]
+
+
+@pytest.mark.parametrize("name,fn,values", KINK_CASES, ids=[c[0] for c in KINK_CASES])
+def test_gradient_conventions_match_torch(name, fn, values, torch):
+    x = ag.tensor(values, requires_grad=True)
+    t = torch.tensor(values, requires_grad=True)
+    fn(ag, x).sum().backward()
+    fn(torch, t).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+def test_ties_with_dim_and_binary(torch):
+    vals = [[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]]
+    for fn in (lambda L, x: x.max(1)[0], lambda L, x: x.min(dim=0).values,
+               lambda L, x: L.maximum(x, x.flip(1)), lambda L, x: L.minimum(x, x * 0 + 2.0),
+               lambda L, x: x.amax(1), lambda L, x: x.norm(p=float("inf"), dim=1)):
+        x = ag.tensor(vals, requires_grad=True)
+        t = torch.tensor(vals, requires_grad=True)
+        (fn(ag, x) * ag.tensor(1.5)).sum().backward()
+        (fn(torch, t) * 1.5).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+    assert ag.tensor(vals).argmax(1).tolist() == [1, 0]
+    assert ag.tensor(vals).argmin().item() == 5
+
+
+def test_prod_with_zeros_along_dim(torch):
+    vals = [[0.0, 2.0, 3.0], [0.0, 0.0, 1.0], [1.0, 2.0, 4.0]]
+    x = ag.tensor(vals, requires_grad=True)
+    t = torch.tensor(vals, requires_grad=True)
+    x.prod(1).sum().backward()
+    t.prod(1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())

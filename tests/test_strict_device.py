@@ -100,6 +100,19 @@ class TestStrictArray:
         out[1] = 7.0
         assert float(x[1]) == 1.0
 
+    def test_names_missing_from_cupy_are_refused(self, xp):
+        with pytest.raises(AttributeError, match="does not exist in CuPy"):
+            xp.errstate(divide="ignore")
+
+    def test_get_and_sync_counter(self, backend):
+        from autograd.backend.strict import sync_counter
+        x = backend.from_numpy(np.arange(3.0))
+        sync_counter.reset()
+        assert type(x.get()) is np.ndarray
+        float(x.sum())
+        x.tolist()
+        assert sync_counter.count == 3
+
     def test_to_numpy_refuses_leaked_host_arrays(self, backend):
         with pytest.raises(TypeError, match="leaked"):
             backend.to_numpy(np.ones(2))
@@ -134,8 +147,8 @@ def test_generic_kernels_match_numpy(backend, rng):
     d = backend.from_numpy
     n = backend.to_numpy
 
-    np.testing.assert_allclose(n(backend.gemm(d(x), d(w), trans_b=True)), ref.gemm(x, w, trans_b=True),
-                               rtol=1e-6)
+    np.testing.assert_allclose(n(backend.gemm(d(x), d(w), trans_b=True)),
+                               ref.gemm(x, w, trans_b=True), rtol=1e-6)
     out = d(np.ones((7, 7), np.float32))
     backend.gemm(d(x), d(x), trans_a=True, alpha=0.5, beta=2.0, out=out)
     np.testing.assert_allclose(n(out), 0.5 * x.T @ x + 2.0, rtol=1e-5)
@@ -475,7 +488,8 @@ def test_mnist_example_on_device():
     """The MNIST example trains the same on the strict device as on cpu (a small subset)."""
     from autograd.examples import mnist
     data = mnist.load_data("mnist-sample")
-    small = data._replace(train_images=data.train_images[:512], train_labels=data.train_labels[:512],
+    small = data._replace(train_images=data.train_images[:512],
+                          train_labels=data.train_labels[:512],
                           test_images=data.test_images[:256], test_labels=data.test_labels[:256])
     results = {device: mnist.train_and_evaluate(data=small, epochs=1, batch_size=64, hidden=32,
                                                 device=device, progress=False, log=None)

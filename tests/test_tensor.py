@@ -213,6 +213,7 @@ def test_type_promotion_matches_torch(make, torch):
     assert tname(make(ag).dtype) == tname(make(torch).dtype)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_numbers_and_ndarrays_on_both_sides(torch):
     arr = np.array([1.0, 2.0, 4.0])
     for op in [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b,

@@ -14,13 +14,13 @@ Kernels (the same table as the cpu backend, see
   transpose trick, no transposed copies); ``matmul`` is ``cupy.matmul``.
   Like PyTorch's default (``allow_tf32=False``), float32 gemm runs in full
   float32 unless CuPy is told otherwise (``CUPY_TF32=1``).
-* ElementwiseKernels: ReLU forward/backward, bias+ReLU in place, the SGD,
-  Adam/AdamW and RMSprop updates in place (one kernel each) and the
-  cross-entropy backward (softmax - one-hot, scaled).
+* ElementwiseKernels: ReLU forward/backward, bias+ReLU in place, and the
+  SGD, Adam/AdamW and RMSprop updates in place (one kernel each).
 * RawKernels, one thread block per row with shared-memory reductions:
-  softmax and log-softmax forward/backward over the last axis and the
-  cross-entropy forward (per-row log-sum-exp and loss).  A row that fits in
-  shared memory is read from global memory once.
+  softmax and log-softmax forward/backward over the last axis, the
+  cross-entropy forward (per-row log-sum-exp and loss) and backward
+  (softmax - one-hot, scaled).  A row that fits in shared memory is read from
+  global memory once.
 
 Anything else (other axes, dtypes other than float32/float64, empty
 arrays) falls back to the generic CuPy expressions of the base class.
@@ -244,6 +244,35 @@ extern "C" __global__ void ag_cross_entropy_forward_${SUFFIX}(
         }
     }
 }
+
+// Cross-entropy backward: per element of row r,
+//   dx = scale_r * (exp(x - lse_r) - (1 - ls) * [j == t_r] - ls / C),
+// scale_r = grad (per row for "none") / count (for "mean"); 0 on ignored rows.
+// One block per row, so no per-element index division.
+extern "C" __global__ void ag_cross_entropy_backward_${SUFFIX}(
+        const ${T}* __restrict__ x, const long long* __restrict__ target,
+        const ${T}* __restrict__ lse, const ${T}* __restrict__ grad,
+        const ${T}* __restrict__ count, ${T}* __restrict__ dx,
+        long long cols, long long ignore_index, int grad_per_row, int divide,
+        ${T} one_minus_ls, ${T} ls_over_c) {
+    const long long row = blockIdx.x;
+    const ${T}* xr = x + row * cols;
+    ${T}* dxr = dx + row * cols;
+    const long long t = target[row];
+    if (t == ignore_index) {
+        for (long long j = threadIdx.x; j < cols; j += blockDim.x) dxr[j] = (${T})0;
+        return;
+    }
+    ${T} scale = grad[grad_per_row ? row : 0];
+    if (divide) scale = scale / count[0];
+    const ${T} l = lse[row];
+    for (long long j = threadIdx.x; j < cols; j += blockDim.x) {
+        ${T} v = ${EXP}(xr[j] - l);
+        if (j == t) v -= one_minus_ls;
+        v -= ls_over_c;
+        dxr[j] = scale * v;
+    }
+}
 """)
 
 _ROW_KERNEL_TYPES = {
@@ -317,29 +346,20 @@ ELEMENTWISE_KERNELS = {
         param = p - step_size * m / (sqrt(v) / bias_correction2_sqrt + eps);
         """,
         "ag_adam_step"),
-    "cross_entropy_backward": (
-        # per element of row r:  scale_r * (softmax - (1 - ls) * onehot - ls / C), with
-        # scale_r = grad (per row for "none") / count (for "mean"), 0 on ignored rows
-        "T x, raw T lse, raw int64 target, raw T grad, raw T count, int64 cols, "
-        "int64 ignore_index, int32 grad_per_row, int32 divide, T one_minus_ls, T ls_over_c",
-        "T g",
-        """
-        const ptrdiff_t row = i / cols;
-        const ptrdiff_t col = i - row * cols;
-        const long long t = target[row];
-        if (t == ignore_index) {
-            g = (T)0;
-        } else {
-            T scale = grad[grad_per_row ? row : 0];
-            if (divide) scale = scale / count[0];
-            T v = exp(x - lse[row]);
-            if (col == t) v -= one_minus_ls;
-            v -= ls_over_c;
-            g = scale * v;
-        }
-        """,
-        "ag_cross_entropy_backward"),
 }
+
+# ReductionKernel definitions: (in, out, map, reduce, post_map, identity, name, reduce_type);
+# reduce_type None means the output's type, as in CuPy's documented examples.
+_BAD_TARGET = 1 << 40      # added per out-of-range target; more rows than this never fit
+REDUCTION_KERNELS = {
+    "check_and_count_targets": (
+        "int64 t, int64 num_classes, int64 ignore_index", "int64 total",
+        "(t == ignore_index) ? 0LL : ((t < 0 || t >= num_classes) ? (1LL << 40) : 1LL)",
+        "a + b", "total = a", "0", "ag_check_and_count_targets", None),
+    "sum_divide": (
+        "T x, T divisor", "T y", "x", "a + b", "y = a / divisor", "0", "ag_sum_divide", None),
+}
+
 
 def rmsprop_kernel_definition(centered, use_momentum):
     """ElementwiseKernel definition ``(in, out, body, name)`` of one RMSprop variant."""
@@ -564,20 +584,33 @@ class CUDABackend(Backend):
     # ------------------------------------------------------------------
     # cross-entropy
     # ------------------------------------------------------------------
-    def check_class_indices(self, target, num_classes, ignore_index):
-        """One fused reduction and one host sync; the message comes from the generic check."""
-        if target.size == 0:
-            return
-        kernel = self._elementwise.get("bad_class_index")
+    def _reduction_kernel(self, key):
+        kernel = self._elementwise.get(key)
         if kernel is None:
-            kernel = self._cupy.ReductionKernel(
-                "int64 t, int64 num_classes, int64 ignore_index", "bool bad",
-                "(t != ignore_index) && (t < 0 || t >= num_classes)", "a || b", "bad = a",
-                "false", "ag_bad_class_index", reduce_type="bool")
-            self._elementwise["bad_class_index"] = kernel
+            kernel = self._cupy.ReductionKernel(*REDUCTION_KERNELS[key][:-1],
+                                                reduce_type=REDUCTION_KERNELS[key][-1])
+            self._elementwise[key] = kernel
+        return kernel
+
+    def _count_valid_targets(self, target, num_classes, ignore_index):
+        """Rows whose target is not ``ignore_index``, read back once; IndexError on a bad target.
+
+        One fused reduction and one host sync do both the validation and the
+        count the ``"mean"`` reduction needs; the message comes from the generic check.
+        """
         t = target if target.dtype == numpy.int64 else target.astype(numpy.int64)
-        if bool(kernel(t, numpy.int64(num_classes), numpy.int64(ignore_index))):
+        value = int(self._reduction_kernel("check_and_count_targets")(
+            t, numpy.int64(num_classes), numpy.int64(ignore_index)))
+        if value >= _BAD_TARGET:
             super().check_class_indices(target, num_classes, ignore_index)
+            raise IndexError(f"cross_entropy: a target is out of bounds for {num_classes} "
+                             f"classes")   # not reached: the generic check names it
+        return value
+
+    def check_class_indices(self, target, num_classes, ignore_index):
+        """Raise ``IndexError`` for a target outside [0, C) (one reduction, one host sync)."""
+        if target.size:
+            self._count_valid_targets(target, num_classes, ignore_index)
 
     def cross_entropy_forward(self, logits, target, reduction="mean", ignore_index=-100,
                               label_smoothing=0.0):
@@ -587,7 +620,7 @@ class CUDABackend(Backend):
                                                  label_smoothing)
         n, c = logits.shape
         dtype = logits.dtype
-        self.check_class_indices(target, c, ignore_index)   # one reduction, one host sync
+        count = self._count_valid_targets(target, c, ignore_index)
         x = cp.ascontiguousarray(logits)
         t = cp.ascontiguousarray(target, dtype=cp.int64)
         per_row = cp.empty((n,), dtype=dtype)
@@ -597,12 +630,10 @@ class CUDABackend(Backend):
                            dtype.type(label_smoothing)), 1)
         if reduction == "none":
             return per_row, lse
-        total = per_row.sum(dtype=dtype)
-        if reduction == "sum":
-            return total, lse
-        # mean over the rows not ignored, on the device (no host sync); 0/0 gives NaN
-        count = (t != ignore_index).sum().astype(dtype)
-        return (total / count).astype(dtype, copy=False), lse
+        # the sum, divided by the number of rows not ignored for "mean" (0/0 gives NaN
+        # as in PyTorch), in one reduction
+        divisor = dtype.type(count if reduction == "mean" else 1)
+        return self._reduction_kernel("sum_divide")(per_row, divisor), lse
 
     def cross_entropy_backward(self, grad, logits, target, lse, reduction="mean",
                                ignore_index=-100, label_smoothing=0.0):
@@ -622,10 +653,14 @@ class CUDABackend(Backend):
         divide = reduction == "mean"
         # rows not ignored, counted on the device (no host sync); 0 gives NaN like PyTorch
         count = cp.count_nonzero(t != ignore_index).astype(dtype) if divide else grad
-        return self._kernel("cross_entropy_backward")(
-            logits, cp.ascontiguousarray(lse), t, grad, count, numpy.int64(c),
-            numpy.int64(ignore_index), numpy.int32(per_row), numpy.int32(divide),
-            dtype.type(1.0 - label_smoothing), dtype.type(label_smoothing / c))
+        x = cp.ascontiguousarray(logits)
+        dx = cp.empty_like(x)
+        kernel = self._row_kernel("cross_entropy_backward", dtype)
+        kernel((n,), (_block_size(c),),
+               (x, t, cp.ascontiguousarray(lse), grad, count, dx, numpy.int64(c),
+                numpy.int64(ignore_index), numpy.int32(per_row), numpy.int32(divide),
+                dtype.type(1.0 - label_smoothing), dtype.type(label_smoothing / c)))
+        return dx
 
     # ------------------------------------------------------------------
     # optimizer updates, in place, one kernel each

@@ -25,7 +25,11 @@ those respects.
   ``cupy.asarray``, which copies a host array onto the device).
 * :class:`StrictBackend` is the backend: the generic kernels of
   :class:`~autograd.backend.base.Backend` over ``strict_numpy``; only
-  :meth:`StrictBackend.to_numpy` hands out a host array.
+  :meth:`StrictBackend.to_numpy` (and ``StrictArray.get()``, like CuPy's)
+  hands out a host array.
+* :data:`sync_counter` counts the reads of device data from the host
+  (``bool``/``float``/``int``/``item``/``to_numpy``...): each would make the
+  host wait for a GPU, so tests can bound them per training step.
 
 The device is not registered by default; tests register it with::
 
@@ -111,11 +115,12 @@ def _unwrap_index(key, shape):
             array = numpy.asarray(item)
             if array.dtype.kind in "iub" or (array.size == 0 and array.ndim == 1):
                 items[i] = array.astype(numpy.intp) if array.size == 0 else array
+
     def dims_used(item):
         if item is None or item is Ellipsis:
             return 0
         if isinstance(item, numpy.ndarray) and item.dtype == numpy.bool_:
-            return max(item.ndim, 1)
+            return item.ndim   # a mask spans its own ndim (a 0-d mask adds an axis)
         return 1
     explicit = sum(dims_used(item) for item in items)
     dim = 0

@@ -405,7 +405,12 @@ def main(argv=None):
                 "or point --data-dir at the files")
         print(f"error: the {args.dataset} data set was not found.\n{exc}\n{hint}", file=sys.stderr)
         return 1
-    except (ValueError, ag.data.DownloadError) as exc:
+    except ag.data.DownloadError as exc:
+        print(f"error: cannot download the {args.dataset} data set: {exc}\n"
+              "check the network connection, or put the four IDX files in a directory and "
+              "pass it with --data-dir", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # a corrupt or wrong file
         print(f"error: cannot load the {args.dataset} data set: {exc}", file=sys.stderr)
         return 1
 

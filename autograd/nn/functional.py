@@ -107,29 +107,59 @@ def linear(input, weight, bias=None):
 
 
 def relu(input, inplace=False):
-    """``max(input, 0)`` (``inplace`` accepted for compatibility; the result is a new tensor)."""
+    """``max(input, 0)`` elementwise; gradient ``grad * (input > 0)``.
+
+    ``inplace`` is accepted for PyTorch compatibility; the result is always a
+    new tensor (same values).
+
+    Example::
+
+        F.relu(ag.tensor([-1.0, 2.0]))   # tensor([0., 2.])
+    """
     return _act.relu(input)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """``input`` where positive, else ``negative_slope * input``."""
+    """``input`` where positive, else ``negative_slope * input`` (``inplace`` as in :func:`relu`).
+
+    Example::
+
+        F.leaky_relu(ag.tensor([-2.0, 3.0]), 0.1)   # tensor([-0.2000, 3.0000])
+    """
     return _act.leaky_relu(input, negative_slope)
 
 
 def gelu(input, approximate="none"):
-    r"""GELU: ``x * Phi(x)`` (``approximate='tanh'``: ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``)."""
+    r"""GELU: ``x * Phi(x)`` with ``Phi`` the standard normal CDF.
+
+    ``approximate='tanh'`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+
+    Example::
+
+        F.gelu(ag.tensor([0.0, 1.0]))   # tensor([0.0000, 0.8413])
+    """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return _act.gelu(input, approximate=approximate)
 
 
 def sigmoid(input):
-    """``1 / (1 + exp(-input))``."""
+    """``1 / (1 + exp(-input))`` elementwise.
+
+    Example::
+
+        F.sigmoid(ag.tensor([0.0]))   # tensor([0.5000])
+    """
     return _act.sigmoid(input)
 
 
 def tanh(input):
-    """``tanh(input)``."""
+    """``tanh(input)`` elementwise.
+
+    Example::
+
+        F.tanh(ag.tensor([0.0]))   # tensor([0.])
+    """
     return _act.tanh(input)
 
 
@@ -142,7 +172,15 @@ def _softmax_dim(name, ndim, stacklevel):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """``exp(x) / sum(exp(x))`` along ``dim`` (numerically stable); ``dtype`` casts first."""
+    """``exp(x) / sum(exp(x))`` along ``dim`` (max-subtracted, so it never overflows).
+
+    ``dtype`` casts the input first; ``dim=None`` picks a dim as old PyTorch
+    did (0 for 0-, 1- and 3-d inputs, else 1) and warns.
+
+    Example::
+
+        F.softmax(ag.zeros(2, 4), dim=1)   # every entry 0.25
+    """
     _check_tensor(input, "softmax")
     if dim is None:
         dim = _softmax_dim("softmax", input.ndim, _stacklevel)
@@ -152,7 +190,12 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """``x - logsumexp(x)`` along ``dim``; ``dtype`` casts first."""
+    """``x - logsumexp(x)`` along ``dim`` (stable ``log(softmax(x))``); ``dtype`` casts first.
+
+    Example::
+
+        F.log_softmax(ag.zeros(1, 2), dim=1)   # tensor([[-0.6931, -0.6931]])
+    """
     _check_tensor(input, "log_softmax")
     if dim is None:
         dim = _softmax_dim("log_softmax", input.ndim, _stacklevel)

@@ -164,7 +164,7 @@ def gelu(x, approximate="none"):
 
 
 class Sigmoid(ArrayFunction):
-    """``1 / (1 + e^-x)`` (computed without overflow); gradient ``grad * out (1 - out)``."""
+    """``1 / (1 + e^-x)`` (without overflow); gradient ``grad * out (1 - out)``."""
 
     __slots__ = ()
     save_output = True
@@ -172,9 +172,12 @@ class Sigmoid(ArrayFunction):
     @staticmethod
     def forward(ctx, backend, x):
         xp = backend.xp
-        e = xp.exp(-xp.abs(x))
-        one = xp.asarray(1.0, dtype=x.dtype)
-        return xp.where(x >= 0, one / (one + e), e / (one + e)).astype(x.dtype, copy=False)
+        # 1 / (1 + e^-x) with x clipped where e^-x would overflow (there the true
+        # value is below the dtype's smallest normal number anyway)
+        lowest = -87.0 if x.dtype.itemsize <= 4 else -708.0
+        e = xp.exp(-xp.maximum(x, xp.asarray(lowest, dtype=x.dtype)))
+        e += 1.0
+        return xp.reciprocal(e)
 
     @staticmethod
     def backward(ctx, grad):

@@ -17,6 +17,7 @@ Example::
     dtype('float32')
 """
 
+import math
 import numbers
 
 import numpy
@@ -109,7 +110,8 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     elif isinstance(data, numbers.Integral):
         host = numpy.array(int(data), dtype=numpy.int64)
     elif isinstance(data, numbers.Real):
-        host = numpy.array(float(data), dtype=_dtypes.get_default_dtype())
+        host = numpy.array(float(data), dtype=_dtypes.get_default_dtype() if dtype is None
+                           else numpy.float64)
     elif isinstance(data, (list, tuple)):
         data = _tensor_list_to_host(data)
         try:
@@ -117,7 +119,9 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
         except (ValueError, TypeError) as exc:
             raise ValueError(f"tensor: could not build a tensor from the nested sequence "
                              f"(ragged or mixed types?): {exc}") from None
-        if host.dtype == numpy.float64 and _contains_python_float(data):
+        if dtype is not None:
+            pass   # converted below, straight from the float64 parse
+        elif host.dtype == numpy.float64 and _contains_python_float(data):
             host = host.astype(_dtypes.get_default_dtype())
         elif host.size == 0 and host.dtype == numpy.float64:
             host = host.astype(_dtypes.get_default_dtype())
@@ -128,8 +132,10 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
         else:
             host = numpy.array(data, copy=True)
     else:
-        raise TypeError(f"tensor: can't build a tensor from an object of type "
-                        f"{type(data).__name__}")
+        from .elementwise import DTypeError
+        raise DTypeError(f"tensor: could not infer a dtype for an object of type "
+                         f"{type(data).__name__} (expected a number, a nested list, an ndarray "
+                         "or a Tensor)")
     if host.dtype.kind in "UOSV":
         raise TypeError(f"tensor: unsupported data of dtype {host.dtype} (expected numbers)")
     if host.dtype.kind == "c":
@@ -262,7 +268,6 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         dt = _dtypes.int64 if is_int else _dtypes.get_default_dtype()
     else:
         dt = _dtypes.as_dtype(dtype)
-    import math
     n = int(math.ceil((end - start) / step))
     host = (start + numpy.arange(max(n, 0), dtype=numpy.float64 if dt.kind == "f" else
                                  numpy.int64) * step).astype(dt) \

@@ -25,11 +25,19 @@ from .. import dtypes as _dtypes
 from ..function import ArrayFunction, Function
 from ..grad_mode import _state
 from ..tensor import Tensor, _wrap
-from .reduction import unbroadcast
+from .reduction import unbroadcast, broadcast_to
 
 
 class ShapeError(RuntimeError, ValueError):
     """Shapes that do not fit (a RuntimeError, like PyTorch's, and a ValueError)."""
+
+
+class DTypeError(RuntimeError, TypeError):
+    """An operation not defined for a dtype (a RuntimeError, like PyTorch's, and a TypeError)."""
+
+
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """Integer division or remainder by zero (PyTorch raises a RuntimeError)."""
 
 
 # ----------------------------------------------------------------------
@@ -860,11 +868,17 @@ def erf_array(backend, x):
     fn = getattr(xp, "erf", None)
     if fn is not None:
         return fn(x)
+    global _scipy_erf
     if xp.__name__.startswith("cupy"):
         import cupyx.scipy.special
         return cupyx.scipy.special.erf(x)
-    import scipy.special
-    return scipy.special.erf(x).astype(x.dtype, copy=False)
+    if _scipy_erf is None:
+        from scipy.special import erf as _found   # a ufunc: works on ndarray subclasses
+        _scipy_erf = _found
+    return _scipy_erf(x).astype(x.dtype, copy=False)
+
+
+_scipy_erf = None
 
 
 class Floor(ArrayFunction):
@@ -976,6 +990,9 @@ def sub(a, b, alpha=1):
                 return Sub.apply(a, b)
             except ValueError:
                 raise _broadcast_error("sub", a, b) from None
+            except TypeError:
+                _check_not_bool_sub(a, 0)
+                raise
         k = scalar_kind(b)
         if k is not None:
             _check_not_bool_sub(a, k)
@@ -995,8 +1012,8 @@ def sub(a, b, alpha=1):
 
 def _check_not_bool_sub(t, kind):
     if t._data.dtype.kind == "b" and kind == 0:
-        raise TypeError("sub: subtraction with bool tensors is not supported; use "
-                        "logical_xor or ~ instead")
+        raise DTypeError("sub: subtraction with bool tensors is not supported; use "
+                         "logical_xor or ~ instead")
 
 
 def mul(a, b):
@@ -1083,7 +1100,7 @@ def floor_divide(a, b):
     """``floor(a / b)`` elementwise (Python's ``//``); not differentiable."""
     a, b = binary_operands(a, b, "floor_divide")
     if a._data.dtype.kind in "iu" and bool((b._data == 0).any()):
-        raise ZeroDivisionError("floor_divide: integer division by zero")
+        raise IntegerDivisionByZero("floor_divide: integer division by zero")
     try:
         return FloorDivide.apply(a, b)
     except ValueError:
@@ -1094,7 +1111,7 @@ def remainder(a, b):
     """``a - floor(a / b) * b`` (Python's ``%``: the result has the divisor's sign)."""
     a, b = binary_operands(a, b, "remainder")
     if a._data.dtype.kind in "iu" and bool((b._data == 0).any()):
-        raise ZeroDivisionError("remainder: integer division by zero")
+        raise IntegerDivisionByZero("remainder: integer division by zero")
     try:
         return Remainder.apply(a, b)
     except ValueError:
@@ -1166,7 +1183,7 @@ def where(condition, a, b):
         a = _wrap(cond_t._backend.xp.asarray(_py_scalar(a)), cond_t._backend) \
             if scalar_kind(a) is not None else as_tensor_operand(a, cond_t, "where")
     if cond_t._data.dtype.kind != "b":
-        raise TypeError(f"where: condition must be a bool tensor, got {cond_t.dtype}")
+        raise DTypeError(f"where: condition must be a bool tensor, got {cond_t.dtype}")
     if isinstance(ref, Tensor) and cond_t._backend is not ref._backend:
         raise RuntimeError(f"expected all tensors to be on the same device, but found at least "
                            f"two devices, {cond_t.device} and {ref.device}! (in where)")
@@ -1224,8 +1241,8 @@ def neg(x):
     """``-x``."""
     _check_tensor(x, "neg")
     if x._data.dtype.kind == "b":
-        raise TypeError("neg: negation of a bool tensor is not supported; use ~ or "
-                        "logical_not")
+        raise DTypeError("neg: negation of a bool tensor is not supported; use ~ or "
+                         "logical_not")
     return Neg.apply(x)
 
 
@@ -1296,7 +1313,6 @@ def copy_from(x, src):
     if src._data.dtype != x._data.dtype:
         src = to_dtype(src, x._data.dtype)
     if src.shape != x.shape:
-        from .shape import broadcast_to
         try:
             src = broadcast_to(src, x.shape)
         except (ValueError, RuntimeError):
@@ -1385,26 +1401,6 @@ def _op_gt(a, b):
 
 def _op_ge(a, b):
     return a >= b
-
-
-def _logic(name, fn):
-    def op(a, b):
-        if isinstance(a, Tensor) and isinstance(b, Tensor) and a._backend is b._backend:
-            backend = a._backend
-            return _wrap(fn(backend.xp, a._data.astype(bool, copy=False),
-                            b._data.astype(bool, copy=False)), backend)
-        return _compare(a, b, lambda x, y: fn(numpy if isinstance(x, numpy.ndarray) else None,
-                                              x, y), name)
-    op.__name__ = name
-    op.__doc__ = f"Elementwise ``{name}`` (bool result)."
-    return op
-
-
-def _bitwise(xp, fn_name, a, b):
-    a_is_bool = getattr(a, "dtype", None) is not None and a.dtype.kind == "b"
-    if a_is_bool:
-        return {"and": a & b, "or": a | b, "xor": a ^ b}[fn_name]
-    return {"and": a & b, "or": a | b, "xor": a ^ b}[fn_name]
 
 
 def logical_and(a, b):

@@ -23,6 +23,7 @@ from ..function import ArrayFunction
 from ..grad_mode import _state
 from ..tensor import Tensor, _wrap, _normalize_dim
 from .reduction import unbroadcast
+from .elementwise import scalar_kind, as_tensor_operand, to_dtype, ShapeError
 
 
 def convert_index(x, index):
@@ -251,7 +252,6 @@ class IndexPut(ArrayFunction):
 
 
 def _value_tensor(x, value):
-    from .elementwise import scalar_kind, as_tensor_operand, to_dtype
     if isinstance(value, Tensor):
         if value._backend is not x._backend:
             raise RuntimeError(f"expected all tensors to be on the same device, but found at "
@@ -277,7 +277,6 @@ def index_put(x, index, value):
     except IndexError as exc:
         raise _index_error(x, exc) from None
     except ValueError as exc:
-        from .elementwise import ShapeError
         raise ShapeError(f"setitem: value of shape {tuple(v.shape)} cannot be assigned to the "
                          f"indexed region of a tensor of shape {tuple(x.shape)}: {exc}") from None
 
@@ -297,7 +296,6 @@ def setitem(x, index, value):
     except IndexError as exc:
         raise _index_error(x, exc) from None
     except ValueError as exc:
-        from .elementwise import ShapeError
         raise ShapeError(f"setitem: value of shape {tuple(v.shape)} cannot be assigned to the "
                          f"indexed region of a tensor of shape {tuple(x.shape)}: {exc}") from None
     x._vc[0] += 1

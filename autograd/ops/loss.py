@@ -81,7 +81,8 @@ def _cross_entropy_grad_differentiable(grad, logits, target, reduction, ignore_i
     row_weight = valid.astype(dtype)
     if reduction == "mean":
         count = int(valid.sum())
-        row_weight = row_weight / count if count else row_weight * float("nan")
+        # all rows ignored: the loss is nan but, as in PyTorch, the gradient is zero
+        row_weight = row_weight / count if count else row_weight
     row_scale = grad * _make(row_weight.astype(dtype, copy=False), backend)   # (N,)
     return (softmax(logits, 1) - _make(pattern, backend)) * row_scale.reshape(n, 1)
 
@@ -98,7 +99,7 @@ class NLLLoss(ArrayFunction):
     ``"mean"`` divides by the summed weights of the rows not ignored.
     """
 
-    __slots__ = ("pattern", "reduction", "n")
+    __slots__ = ("safe_target", "row_scale", "num_classes", "reduction")
     num_inputs = 2
 
     @staticmethod
@@ -116,20 +117,24 @@ class NLLLoss(ArrayFunction):
         per_row = -(picked * row_w)
         if reduction == "none":
             out = per_row
-            denom = None
+            row_scale = row_w
         elif reduction == "sum":
             out = xp.asarray(per_row.sum(), dtype=dtype)
-            denom = None
+            row_scale = row_w
         else:
             denom = row_w.sum()
-            out = xp.asarray(per_row.sum() / denom if n else float("nan"), dtype=dtype)
-        # d loss / d input[i, t_i] = -row_w[i] (/ denom); every other entry 0.
-        pattern = xp.zeros((n, c), dtype=dtype)
-        if n:
-            pattern[xp.arange(n), safe_t] = -row_w / denom if denom is not None else -row_w
-        ctx.pattern = pattern
+            if n and bool(denom != 0):
+                out = xp.asarray(per_row.sum() / denom, dtype=dtype)
+                row_scale = row_w / denom
+            else:
+                # Nothing counted (empty or all ignored): PyTorch's nan loss with zero gradient.
+                out = xp.asarray(float("nan"), dtype=dtype)
+                row_scale = row_w
+        # Backward needs only where each row's target is and its weight.
+        ctx.safe_target = safe_t
+        ctx.row_scale = row_scale
+        ctx.num_classes = c
         ctx.reduction = reduction
-        ctx.n = n
         return out
 
     @staticmethod
@@ -137,9 +142,16 @@ class NLLLoss(ArrayFunction):
         if not ctx.needs_input_grad[0]:
             return None, None
         backend = grad._backend
-        pattern = _make(ctx.pattern, backend)
+        xp = backend.xp
+        n = ctx.safe_target.shape[0]
+        # d loss / d input[i, t_i] = -row_scale[i]; every other entry 0.  The result is
+        # linear in grad (a constant pattern times it), so it is differentiable as is.
+        pattern = xp.zeros((n, ctx.num_classes), dtype=grad.dtype)
+        if n:
+            pattern[xp.arange(n), ctx.safe_target] = -ctx.row_scale
+        pattern = _make(pattern, backend)
         if ctx.reduction == "none":
-            return pattern * grad.reshape(ctx.n, 1), None
+            return pattern * grad.reshape(n, 1), None
         return pattern * grad, None
 
 

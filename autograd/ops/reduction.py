@@ -139,7 +139,9 @@ class Sum(ArrayFunction):
         ctx.in_shape = x.shape
         ctx.axes = axes
         ctx.keepdim = keepdim
-        return backend.xp.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=dtype))
+        # axis=None is much faster than the tuple of all axes
+        axis = None if len(axes) == x.ndim else axes
+        return backend.xp.asarray(x.sum(axis=axis, keepdims=keepdim, dtype=dtype))
 
     @staticmethod
     def backward(ctx, grad):
@@ -264,7 +266,7 @@ class Std(ArrayFunction):
         mu = x.mean(axis=axes, keepdims=True)
         d = x - mu
         ss = (d * d).sum(axis=axes, keepdims=keepdim)
-        denom = ctx.denom
+        denom = n - correction   # (ctx may be shared scratch: never read it back here)
         with_nan = ss / denom if denom > 0 else ss / xp.asarray(0.0, dtype=x.dtype)
         return xp.asarray(xp.sqrt(with_nan), dtype=x.dtype)
 

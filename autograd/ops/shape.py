@@ -18,9 +18,10 @@ Example::
 import numbers
 
 from ..function import ArrayFunction
-from ..tensor import Tensor, _wrap, _normalize_dim
+from ..tensor import Tensor, _normalize_dim
 from .reduction import broadcast_to, BroadcastTo, SumTo  # noqa: F401  (re-exported)
-from .elementwise import ShapeError
+from .elementwise import ShapeError, promote_tensors
+from .reduction import Sum
 
 
 def _check(x, name):
@@ -305,7 +306,6 @@ class Repeat(ArrayFunction):
         for r, s in zip(reps, shape):
             split += [r, s]
         g = Reshape.apply(grad, tuple(split))
-        from .reduction import Sum
         g = Sum.apply(g, tuple(range(0, 2 * len(reps), 2)), False, None)
         return Reshape.apply(g, tuple(ctx.in_shape))
 
@@ -343,7 +343,6 @@ class Cat(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        from .indexing import narrow
         out = []
         start = 0
         for need, size in zip(ctx.needs_input_grad, ctx.sizes):
@@ -362,7 +361,6 @@ def _tensor_list(tensors, name):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}: expected Tensors, but element {i} is "
                             f"{type(t).__name__}")
-    from .elementwise import promote_tensors
     return promote_tensors(tensors, name)
 
 
@@ -427,7 +425,6 @@ def split(x, split_size_or_sections, dim=0):
         [(1,), (4,)]
     """
     _check(x, "split")
-    from .indexing import narrow
     axis = _normalize_dim(dim, x._data.ndim, "split")
     n = x._data.shape[axis]
     if isinstance(split_size_or_sections, (list, tuple)):
@@ -475,7 +472,6 @@ def unbind(x, dim=0):
     """Remove ``dim``, returning the slices along it as a tuple."""
     _check(x, "unbind")
     axis = _normalize_dim(dim, x._data.ndim, "unbind")
-    from .indexing import select
     return tuple(select(x, axis, i) for i in range(x._data.shape[axis]))
 
 
@@ -520,3 +516,6 @@ def movedim(x, source, destination):
     order = [i for i in range(nd) if i != s]
     order.insert(d, s)
     return Permute.apply(x, tuple(order))
+
+
+from .indexing import narrow, select  # noqa: E402  (indexing imports this package's modules)
