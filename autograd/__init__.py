@@ -19,6 +19,7 @@ from .dtypes import (  # noqa: F401
     get_default_dtype, set_default_dtype,
 )
 from .dtypes import bool_ as bool  # noqa: A001,F401  (ag.bool, like torch.bool)
+from .dtypes import float as float, int as int  # noqa: A001,F401  (torch.float, torch.int)
 from .tensor import Tensor, is_tensor  # noqa: F401
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: F401
 from .function import Function, once_differentiable  # noqa: F401

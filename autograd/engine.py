@@ -234,10 +234,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                         t = ref()
                         if t is not None and buf[nr] is not None:
                             g = buf[nr]
-                            if t.grad is None:
-                                t.grad = g if create_graph else g.detach()
-                            else:
-                                t.grad = t.grad + (g if create_graph else g.detach())
+                            if not create_graph:
+                                # a private copy: the array also flows on to other nodes
+                                g = _wrap(g._data.copy(), g._backend, False)
+                            t._grad = g if t._grad is None else t._grad + g
                 if capture is not None:
                     for nr in range(len(buf)):
                         key = (node, nr)
@@ -289,8 +289,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                     deps[target] = left
                     if left == 0:
                         ready.append(target)
-                if not retain_graph:
-                    node._release()
+                if not retain_graph and (node._saved is not None or
+                                         node._saved_output is not None):
+                    node._saved = None        # free what backward kept (Function._release)
+                    node._saved_output = None
+                    node._freed = True
             elif nxt is not None:
                 for e in nxt:
                     if e is None:

@@ -46,10 +46,12 @@ arrays, so no temporary Tensors are built on the hot path:
   back, as Tensors, from ``ctx.saved_tensors`` (inputs first, then the output);
   small non-tensor facts (shapes, dims) go in ``__slots__`` attributes of ctx;
 * ``backward`` is written with differentiable Tensor operations, so
-  ``create_graph=True`` gives higher-order gradients.  A fused op may call a
-  raw kernel in backward only when ``ag.is_grad_enabled()`` is False (the
-  engine's mode when ``create_graph=False``) and must otherwise use its
-  differentiable formula;
+  ``create_graph=True`` gives higher-order gradients.  A backward may take a
+  fast path on raw arrays (a fused kernel such as ``backend.relu_backward``,
+  or plain ``backend.xp`` arithmetic wrapped with ``Tensor._make``) only when
+  ``ag.is_grad_enabled()`` is False -- the engine's mode for
+  ``create_graph=False`` -- and must otherwise use its differentiable formula
+  (or raise, see :func:`once_differentiable`);
 * ``backward`` returns one gradient per input Tensor (``None`` where
   ``ctx.needs_input_grad[i]`` is False); ``ctx.needs_input_grad`` has one entry
   per input Tensor;
@@ -218,8 +220,13 @@ class Function:
     # ------------------------------------------------------------------
     # node API
     # ------------------------------------------------------------------
+    #: the node's name when it differs from ``<ClassName>Backward0`` (PyTorch's names)
+    backward_name = None
+
     @classmethod
     def _node_name(cls):
+        if cls.backward_name is not None:
+            return cls.backward_name
         return cls.__name__ + ("Backward" if cls._is_user else "Backward0")
 
     def name(self):
@@ -371,7 +378,8 @@ class ArrayFunction(Function):
             x = args[0]
             backend = x._backend
             if not (x._requires_grad and _state.enabled):
-                out = cls.forward(_SCRATCH, backend, x._data, *args[1:])
+                out = cls.forward(_SCRATCH, backend, x._data, *args[1:]) if len(args) > 1 else \
+                    cls.forward(_SCRATCH, backend, x._data)
                 if cls.multi_output:
                     outs = tuple([_wrap(o, backend, False) for o in out])
                     if cls.is_view:
@@ -387,7 +395,8 @@ class ArrayFunction(Function):
                     t._base = x if x._base is None else x._base
                 return t
             ctx = _new_node(cls)
-            out = cls.forward(ctx, backend, x._data, *args[1:])
+            out = cls.forward(ctx, backend, x._data, *args[1:]) if len(args) > 1 else \
+                cls.forward(ctx, backend, x._data)
             if not cls.multi_output:
                 # fast path: one input, one output
                 fn = x.grad_fn
@@ -425,14 +434,16 @@ class ArrayFunction(Function):
             ra = a._requires_grad
             rb = b._requires_grad
             if not ((ra or rb) and _state.enabled):
-                out = cls.forward(_SCRATCH, backend, a._data, b._data, *args[2:])
+                out = cls.forward(_SCRATCH, backend, a._data, b._data, *args[2:]) \
+                    if len(args) > 2 else cls.forward(_SCRATCH, backend, a._data, b._data)
                 if cls.multi_output:
                     return tuple(_wrap(o, backend, False) for o in out)
                 if out.ndim == 0 and not backend.is_array(out):
                     out = backend.xp.asarray(out)
                 return _wrap(out, backend, False)
             ctx = _new_node(cls)
-            out = cls.forward(ctx, backend, a._data, b._data, *args[2:])
+            out = cls.forward(ctx, backend, a._data, b._data, *args[2:]) if len(args) > 2 \
+                else cls.forward(ctx, backend, a._data, b._data)
             if not cls.multi_output:
                 # fast path: two inputs, one output
                 fa = a.grad_fn

@@ -21,14 +21,20 @@ Internals (contracts other modules rely on)
   on "cuda", ...).  ``t._backend``: the backend object
   (``autograd.backend.get_backend(device)``); ``t.device`` is
   ``t._backend.name`` ("cpu", "cuda", or another registered device name).
-* ``t.grad`` (Tensor or None), ``t.requires_grad`` (property over the slot
-  ``t._requires_grad``), ``t.grad_fn`` (the node, None for leaves),
+* ``t.grad`` (Tensor or None; a property over the slot ``t._grad`` that
+  checks shape/dtype/device on assignment), ``t.requires_grad`` (property over
+  the slot ``t._requires_grad``), ``t.grad_fn`` (the node, None for leaves),
   ``t.is_leaf`` (``grad_fn is None``), ``t._output_nr`` (which output of
   ``grad_fn`` this is).
+* In-place ops (``add_``, ``+=``, ``x[i] = v``, ...) go through
+  ``t._inplace(name, out_of_place_fn, *args)``: outside the graph the result
+  is written into ``t._data``; inside it, ``t`` is rebased onto the new node
+  (and, for a view, its base onto ``base.flat[positions] = result``).
 * ``t._version`` (int, read-only): bumped by every in-place op.  The counter is
   a shared one-element list ``t._vc``; views (reshape, transpose, basic
-  indexing, detach, ...) share it with their base, as in PyTorch, and keep
-  the base in ``t._base``.  ``t._bump_version()`` bumps it (the optimizer
+  indexing, expand, ...) share it with their base, as in PyTorch, and keep
+  the base in ``t._base``; ``detach()`` shares the counter (not ``_base``),
+  ``.data`` gets a fresh one.  ``t._bump_version()`` bumps it (the optimizer
   calls it after updating ``p._data`` in place).
 * ``Tensor._make(array, backend, requires_grad=False)`` (classmethod, works for
   subclasses such as ``nn.Parameter``): wrap an existing device array without
@@ -776,7 +782,7 @@ def _float_formatter(arr):
     if nonzero.size:
         amax, amin = float(nonzero.max()), float(nonzero.min())
         if int_mode:
-            sci = amax > 1e8
+            sci = amax / amin > 1000.0 or amax > 1e8
         else:
             sci = amax / amin > 1000.0 or amax > 1e8 or amin < 1e-4
 
@@ -818,17 +824,21 @@ def _format_tensor(t):
         if data.ndim == 0:
             body = base(data.item())
         else:
-            if summarize:
-                # width from the values that are shown
-                width = max(len(base(v)) for v in _edge_values(data))
+            shown = _edge_values(data) if summarize else data.ravel()
+            if dtype.kind == "f":
+                # like PyTorch: the width comes from the finite values only
+                finite = shown[numpy.isfinite(shown)]
+                width = max((len(base(v)) for v in finite), default=0)
             else:
-                width = max(len(base(v)) for v in data.ravel())
+                width = max(len(base(v)) for v in shown)
 
             def fmt(v):
                 return base(v).rjust(width)
             body = numpy.array2string(data, separator=", ", prefix="tensor(",
                                       formatter={"all": fmt}, threshold=1000, edgeitems=3,
                                       max_line_width=80)
+            if summarize:
+                body = body.replace(", ...,", ",  ...,")   # PyTorch's spacing
     if dtype not in (_dtypes.get_default_dtype(), _dtypes.int64, _dtypes.bool_):
         suffix.append(f"dtype={_dtypes.dtype_name(dtype)}")
     if t.grad_fn is not None:

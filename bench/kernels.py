@@ -23,7 +23,9 @@ schema of :mod:`bench.common` (one per kernel, size and engine), so
 
 import argparse
 import os
+import statistics
 import sys
+import time
 
 if __package__ in (None, ""):  # ``python bench/kernels.py``: the repo root on the path
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -160,13 +162,23 @@ def _numpy_sgd(p, g, buf, hp):
 # ----------------------------------------------------------------------
 # the suite
 # ----------------------------------------------------------------------
-def _best(candidates, repeats, min_time):
-    best_name, best = None, None
-    for name, fn in candidates.items():
-        timing = measure(fn, repeats=repeats, min_repeat_time=min_time)
-        if best is None or timing["median"] < best["median"]:
-            best_name, best = name, timing
-    return best_name, best
+def _interleaved(fns, repeats, min_time):
+    """Time several functions with their repeats interleaved (A B C A B C ...).
+
+    On a shared machine the load changes from second to second; interleaving
+    makes every engine see the same conditions, so the ratios stay fair.
+    Returns one :func:`bench.common.measure`-style dict per function.
+    """
+    numbers = [measure(fn, repeats=1, min_repeat_time=min_time)["number"] for fn in fns]
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for i, (fn, number) in enumerate(zip(fns, numbers)):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            times[i].append((time.perf_counter() - t0) / number)
+    return [{"min": min(t), "median": statistics.median(t), "max": max(t), "repeats": repeats,
+             "number": number, "times": t} for t, number in zip(times, numbers)]
 
 
 def _derived(timing, bytes_moved=None, flops=None):
@@ -203,17 +215,20 @@ def run(quick=False, threads=None, log=print):
     def add(name, size, ours, numpy_candidates, torch_fn=None, bytes_moved=None, flops=None,
             dtype="float32"):
         params = {"size": size, "dtype": dtype}
-        t_ours = measure(ours, repeats=repeats, min_repeat_time=min_time)
+        candidates = dict(numpy_candidates or {})
+        fns = [ours] + list(candidates.values()) + ([torch_fn] if torch_fn and torch else [])
+        timings = _interleaved(fns, repeats, min_time)
+        t_ours, t_numpy, t_torch = timings[0], timings[1:1 + len(candidates)], timings[1 + len(candidates):]
         figures.append(figure(SUITE, name, "ours", nthreads, t_ours, params,
                               _derived(t_ours, bytes_moved, flops)))
-        if numpy_candidates:
-            expr, t_np = _best(numpy_candidates, repeats, min_time)
-            figures.append(figure(SUITE, name, "numpy", nthreads, t_np, params,
-                                  _derived(t_np, bytes_moved, flops), note=f"best: {expr}"))
-        if torch_fn is not None and torch is not None:
-            t_torch = measure(torch_fn, repeats=repeats, min_repeat_time=min_time)
-            figures.append(figure(SUITE, name, "torch", nthreads, t_torch, params,
-                                  _derived(t_torch, bytes_moved, flops)))
+        if candidates:
+            best = min(range(len(candidates)), key=lambda i: t_numpy[i]["median"])
+            expr = list(candidates)[best]
+            figures.append(figure(SUITE, name, "numpy", nthreads, t_numpy[best], params,
+                                  _derived(t_numpy[best], bytes_moved, flops), note=f"best: {expr}"))
+        if t_torch:
+            figures.append(figure(SUITE, name, "torch", nthreads, t_torch[0], params,
+                                  _derived(t_torch[0], bytes_moved, flops)))
         log(f"  {name} {size} done")
 
     def tt(a):
@@ -391,6 +406,13 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
     parser.add_argument("--json", default=None, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
+    if argv is None and args.threads and os.environ.get("OPENBLAS_NUM_THREADS") != str(args.threads):
+        # NumPy's BLAS reads its thread count only when it loads: restart the
+        # process with every thread variable set, so NumPy runs with --threads too
+        from bench.common import thread_env
+
+        script = os.path.abspath(__file__)
+        os.execve(sys.executable, [sys.executable, script] + sys.argv[1:], thread_env(args.threads))
     figures = run(quick=args.quick, threads=args.threads, log=lambda msg: None)
     print(render(figures))
     if args.json:

@@ -123,69 +123,133 @@ static inline double ag_exp(double x) {
 }
 
 /* --------------------------- row primitives ------------------------------ */
-#define AG_DEFINE_ROW_OPS(T, SUF, EXP)                                              \
-AG_CLONES static T ag_row_max_##SUF(const T *x, Py_ssize_t n) {                        \
+#define AG_DEFINE_ROW_OPS(T, SUF, EXP, ATTR, TAG)                                            \
+ATTR T ag_row_max_##SUF##TAG(const T *x, Py_ssize_t n) {                        \
     T m = x[0];                                                                     \
     AG_SIMD_MAX(m)                                                                  \
     for (Py_ssize_t j = 1; j < n; j++) m = x[j] > m ? x[j] : m;                     \
     return m;                                                                       \
 }                                                                                   \
-AG_CLONES static T ag_row_sum_##SUF(const T *x, Py_ssize_t n) {                        \
+ATTR T ag_row_sum_##SUF##TAG(const T *x, Py_ssize_t n) {                        \
     T s = 0;                                                                        \
     AG_SIMD_SUM(s)                                                                  \
     for (Py_ssize_t j = 0; j < n; j++) s += x[j];                                   \
     return s;                                                                       \
 }                                                                                   \
-AG_CLONES static T ag_row_dot_##SUF(const T *x, const T *y, Py_ssize_t n) {            \
+ATTR T ag_row_dot_##SUF##TAG(const T *x, const T *y, Py_ssize_t n) {            \
     T s = 0;                                                                        \
     AG_SIMD_SUM(s)                                                                  \
     for (Py_ssize_t j = 0; j < n; j++) s += x[j] * y[j];                            \
     return s;                                                                       \
 }                                                                                   \
 /* out = exp(x - shift); returns sum(out) */                                        \
-AG_CLONES static T ag_row_exp_shift_sum_##SUF(const T *x, T shift, T *out, Py_ssize_t n) { \
+ATTR T ag_row_exp_shift_sum_##SUF##TAG(const T *x, T shift, T *out, Py_ssize_t n) { \
     T s = 0;                                                                        \
     AG_SIMD_SUM(s)                                                                  \
     for (Py_ssize_t j = 0; j < n; j++) { T e = EXP(x[j] - shift); out[j] = e; s += e; } \
     return s;                                                                       \
 }                                                                                   \
 /* sum(exp(x - shift)) without storing */                                           \
-AG_CLONES static T ag_row_sum_exp_shift_##SUF(const T *x, T shift, Py_ssize_t n) {     \
+ATTR T ag_row_sum_exp_shift_##SUF##TAG(const T *x, T shift, Py_ssize_t n) {     \
     T s = 0;                                                                        \
     AG_SIMD_SUM(s)                                                                  \
     for (Py_ssize_t j = 0; j < n; j++) s += EXP(x[j] - shift);                      \
     return s;                                                                       \
 }                                                                                   \
-AG_CLONES static void ag_row_scale_##SUF(T *x, T a, Py_ssize_t n) {                    \
+ATTR void ag_row_scale_##SUF##TAG(T *x, T a, Py_ssize_t n) {                    \
     AG_SIMD                                                                         \
     for (Py_ssize_t j = 0; j < n; j++) x[j] *= a;                                   \
 }                                                                                   \
 /* out = (x - shift) - shift2: log-softmax as (x - max) - log(sum), so the  \
  * largest entry is exact even when |max| dwarfs log(sum) */                     \
-AG_CLONES static void ag_row_sub2_##SUF(const T *x, T shift, T shift2, T *out, Py_ssize_t n) { \
+ATTR void ag_row_sub2_##SUF##TAG(const T *x, T shift, T shift2, T *out, Py_ssize_t n) { \
     AG_SIMD                                                                         \
     for (Py_ssize_t j = 0; j < n; j++) out[j] = (x[j] - shift) - shift2;            \
 }                                                                                   \
 /* softmax backward: out = y * (g - s) */                                           \
-AG_CLONES static void ag_row_softmax_bwd_##SUF(const T *g, const T *y, T s, T *out, Py_ssize_t n) { \
+ATTR void ag_row_softmax_bwd_##SUF##TAG(const T *g, const T *y, T s, T *out, Py_ssize_t n) { \
     AG_SIMD                                                                         \
     for (Py_ssize_t j = 0; j < n; j++) out[j] = y[j] * (g[j] - s);                  \
 }                                                                                   \
 /* log-softmax backward: out = g - exp(y) * s */                                    \
-AG_CLONES static void ag_row_log_softmax_bwd_##SUF(const T *g, const T *y, T s, T *out, Py_ssize_t n) { \
+ATTR void ag_row_log_softmax_bwd_##SUF##TAG(const T *g, const T *y, T s, T *out, Py_ssize_t n) { \
     AG_SIMD                                                                         \
     for (Py_ssize_t j = 0; j < n; j++) out[j] = g[j] - EXP(y[j]) * s;               \
 }                                                                                   \
 /* cross-entropy backward row: out = (exp(x - lse) - smooth) * scale, with   \
  * lse = hi + lo split so that x - lse stays accurate for |x| ~ 1e4 */           \
-AG_CLONES static void ag_row_ce_bwd_##SUF(const T *x, T hi, T lo, T smooth, T scale, T *out, \
+ATTR void ag_row_ce_bwd_##SUF##TAG(const T *x, T hi, T lo, T smooth, T scale, T *out, \
                                           Py_ssize_t n) {                        \
     AG_SIMD                                                                         \
     for (Py_ssize_t j = 0; j < n; j++) out[j] = (EXP((x[j] - hi) - lo) - smooth) * scale; \
 }
 
-AG_DEFINE_ROW_OPS(float, f32, ag_expf)
-AG_DEFINE_ROW_OPS(double, f64, ag_exp)
+/* Short rows (a classifier's 10 logits) go to inline baseline copies (plain
+ * loops below AG_SHORT_MAX): the clones' ifunc call and the vector
+ * prologue/epilogue cost more than the work there. */
+#define AG_WIDE_MIN 64
+#define AG_SHORT_MAX 16
+#define AG_DEFINE_ROW_DISPATCH(T, SUF)                                              \
+static inline T ag_row_max_##SUF(const T *x, Py_ssize_t n) { \
+    if (n < AG_SHORT_MAX) { return ag_row_max_##SUF##_short(x, n); } \
+    if (n < AG_WIDE_MIN) { return ag_row_max_##SUF##_narrow(x, n); } \
+    return ag_row_max_##SUF##_wide(x, n); } \
+static inline T ag_row_sum_##SUF(const T *x, Py_ssize_t n) { \
+    if (n < AG_SHORT_MAX) { return ag_row_sum_##SUF##_short(x, n); } \
+    if (n < AG_WIDE_MIN) { return ag_row_sum_##SUF##_narrow(x, n); } \
+    return ag_row_sum_##SUF##_wide(x, n); } \
+static inline T ag_row_dot_##SUF(const T *x, const T *y, Py_ssize_t n) { \
+    if (n < AG_SHORT_MAX) { return ag_row_dot_##SUF##_short(x, y, n); } \
+    if (n < AG_WIDE_MIN) { return ag_row_dot_##SUF##_narrow(x, y, n); } \
+    return ag_row_dot_##SUF##_wide(x, y, n); } \
+static inline T ag_row_exp_shift_sum_##SUF(const T *x, T shift, T *out, Py_ssize_t n) { \
+    if (n < AG_SHORT_MAX) { return ag_row_exp_shift_sum_##SUF##_short(x, shift, out, n); } \
+    if (n < AG_WIDE_MIN) { return ag_row_exp_shift_sum_##SUF##_narrow(x, shift, out, n); } \
+    return ag_row_exp_shift_sum_##SUF##_wide(x, shift, out, n); } \
+static inline T ag_row_sum_exp_shift_##SUF(const T *x, T shift, Py_ssize_t n) { \
+    if (n < AG_SHORT_MAX) { return ag_row_sum_exp_shift_##SUF##_short(x, shift, n); } \
+    if (n < AG_WIDE_MIN) { return ag_row_sum_exp_shift_##SUF##_narrow(x, shift, n); } \
+    return ag_row_sum_exp_shift_##SUF##_wide(x, shift, n); } \
+static inline void ag_row_scale_##SUF(T *x, T a, Py_ssize_t n) { \
+    if (n < AG_SHORT_MAX) { ag_row_scale_##SUF##_short(x, a, n); return; } \
+    if (n < AG_WIDE_MIN) { ag_row_scale_##SUF##_narrow(x, a, n); return; } \
+    ag_row_scale_##SUF##_wide(x, a, n); } \
+static inline void ag_row_sub2_##SUF(const T *x, T shift, T shift2, T *out, Py_ssize_t n) { \
+    if (n < AG_SHORT_MAX) { ag_row_sub2_##SUF##_short(x, shift, shift2, out, n); return; } \
+    if (n < AG_WIDE_MIN) { ag_row_sub2_##SUF##_narrow(x, shift, shift2, out, n); return; } \
+    ag_row_sub2_##SUF##_wide(x, shift, shift2, out, n); } \
+static inline void ag_row_softmax_bwd_##SUF(const T *g, const T *y, T s, T *out, Py_ssize_t n) { \
+    if (n < AG_SHORT_MAX) { ag_row_softmax_bwd_##SUF##_short(g, y, s, out, n); return; } \
+    if (n < AG_WIDE_MIN) { ag_row_softmax_bwd_##SUF##_narrow(g, y, s, out, n); return; } \
+    ag_row_softmax_bwd_##SUF##_wide(g, y, s, out, n); } \
+static inline void ag_row_log_softmax_bwd_##SUF(const T *g, const T *y, T s, T *out, Py_ssize_t n) { \
+    if (n < AG_SHORT_MAX) { ag_row_log_softmax_bwd_##SUF##_short(g, y, s, out, n); return; } \
+    if (n < AG_WIDE_MIN) { ag_row_log_softmax_bwd_##SUF##_narrow(g, y, s, out, n); return; } \
+    ag_row_log_softmax_bwd_##SUF##_wide(g, y, s, out, n); } \
+static inline void ag_row_ce_bwd_##SUF(const T *x, T hi, T lo, T smooth, T scale, T *out, \
+                                          Py_ssize_t n) { \
+    if (n < AG_SHORT_MAX) { ag_row_ce_bwd_##SUF##_short(x, hi, lo, smooth, scale, out, n); return; } \
+    if (n < AG_WIDE_MIN) { ag_row_ce_bwd_##SUF##_narrow(x, hi, lo, smooth, scale, out, n); return; } \
+    ag_row_ce_bwd_##SUF##_wide(x, hi, lo, smooth, scale, out, n); }
+
+AG_DEFINE_ROW_OPS(float, f32, ag_expf, AG_CLONES static, _wide)
+AG_DEFINE_ROW_OPS(double, f64, ag_exp, AG_CLONES static, _wide)
+AG_DEFINE_ROW_OPS(float, f32, ag_expf, static inline, _narrow)
+AG_DEFINE_ROW_OPS(double, f64, ag_exp, static inline, _narrow)
+/* and plain loops for the shortest rows: an `omp simd` reduction sets up a
+ * vector of partial sums in memory, which costs more than 10 elements */
+#undef AG_SIMD_SUM
+#undef AG_SIMD_MAX
+#define AG_SIMD_SUM(v)
+#define AG_SIMD_MAX(v)
+AG_DEFINE_ROW_OPS(float, f32, ag_expf, static inline, _short)
+AG_DEFINE_ROW_OPS(double, f64, ag_exp, static inline, _short)
+#undef AG_SIMD_SUM
+#undef AG_SIMD_MAX
+#define AG_SIMD_SUM(v) AG_PRAGMA(omp simd reduction(+:v))
+#define AG_SIMD_MAX(v) AG_PRAGMA(omp simd reduction(max:v))
+AG_DEFINE_ROW_DISPATCH(float, f32)
+AG_DEFINE_ROW_DISPATCH(double, f64)
 
 #pragma GCC diagnostic pop
 

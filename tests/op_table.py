@@ -283,6 +283,9 @@ INDEXING = [
     Row("index_mask", lambda L, x: x[x > 0], [((2, 3),), ((4,),)]),
     Row("index_mask_rows", lambda L, x: x[L.tensor([True, False, True])], [((3, 2),)]),
     Row("index_mixed", lambda L, x: x[1:, [0, 0]], [((3, 2),)]),
+    Row("gather", lambda L, x: x.gather(1, L.tensor([[0, 0, 2], [1, 1, 1]])), [((2, 3),)]),
+    Row("narrow_select", lambda L, x: x.narrow(1, 1, 2) * x.select(0, 1).sum(),
+        [((2, 3),)]),
 ]
 
 LINALG = [

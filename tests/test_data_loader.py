@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd as ag
 from autograd.data import DataLoader, Dataset, MNIST, Subset, TensorDataset, default_collate
@@ -50,6 +52,26 @@ def test_batch_counts_match_pytorch(torch):
                     drop_last=drop_last)
                 assert len(ours) == len(theirs)
                 assert [b[1].shape[0] for b in ours] == [b[0].shape[0] for b in theirs]
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 60), batch_size=st.integers(1, 70), drop_last=st.booleans(),
+       shuffle=st.booleans(), seed=st.integers(0, 2 ** 32 - 1))
+def test_batches_partition_the_epoch(n, batch_size, drop_last, shuffle, seed):
+    loader = DataLoader(make_dataset(n), batch_size=batch_size, shuffle=shuffle,
+                        drop_last=drop_last, generator=np.random.default_rng(seed))
+    batches = [labels.numpy().tolist() for _, labels in loader]
+    assert len(batches) == len(loader)
+    assert all(len(b) == batch_size for b in batches[:-1])
+    if batches:
+        assert len(batches[-1]) == (batch_size if drop_last else (n - 1) % batch_size + 1)
+    order = [i for b in batches for i in b]
+    assert len(order) == (n // batch_size * batch_size if drop_last else n)
+    assert len(set(order)) == len(order) and set(order) <= set(range(n))
+    if not shuffle:
+        assert order == list(range(len(order)))
+    else:
+        assert order == np.random.default_rng(seed).permutation(n)[:len(order)].tolist()
 
 
 def test_default_batch_size_is_one():

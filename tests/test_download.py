@@ -17,7 +17,8 @@ import time
 import numpy as np
 import pytest
 
-from autograd.data import MNIST, DownloadError, bundled_data_dir, download_file, idx_bytes
+from autograd.data import (MNIST, DownloadError, FashionMNIST, bundled_data_dir, download_file,
+                           idx_bytes)
 from autograd.data.download import cache_dir
 
 STEMS = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -263,3 +264,16 @@ def test_mnist_train_download_from_a_mirror_serving_other_files(server, tmp_path
     with pytest.raises(DownloadError, match="checksum mismatch"):
         MNIST(root=tmp_path, train=True, download=True, mirrors=f"{server.base}/good",
               progress=False)
+
+
+@pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"),
+                    reason="Debian's dataset-fashion-mnist is not installed")
+def test_fashion_mnist_download(server, tmp_path, monkeypatch):
+    monkeypatch.setattr(FashionMNIST, "system_dirs", ())  # force the download path
+    for stem in STEMS:
+        with open(f"/usr/share/datasets/fashion-mnist/{stem}.gz", "rb") as handle:
+            server.files[stem + ".gz"] = handle.read()
+    monkeypatch.setenv("AUTOGRAD_FASHION_MNIST_MIRRORS", f"{server.base}/good")
+    ds = FashionMNIST(root=tmp_path, train=False, download=True, progress=False)
+    assert ds.images_file == str(tmp_path / "fashion-mnist" / "t10k-images-idx3-ubyte.gz")
+    assert len(ds) == 10000 and ds.classes[int(ds.targets[0])] == "Ankle boot"

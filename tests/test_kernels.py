@@ -617,3 +617,23 @@ def test_set_num_threads():
             _C.set_num_threads(1.5)
     finally:
         _C.set_num_threads(before)
+
+
+def test_read_only_and_broadcast_inputs():
+    """Inputs NumPy marks read-only (np.broadcast_to views, frozen arrays) are fine to read."""
+    rng = np.random.default_rng(14)
+    x = random(rng, (6, 5), np.float32)
+    x.flags.writeable = False
+    w = np.broadcast_to(random(rng, (1, 5), np.float32), (4, 5))  # row stride 0
+    np.testing.assert_allclose(CPU.gemm(x, w, trans_b=True), x @ w.T, rtol=1e-5)
+    np.testing.assert_allclose(CPU.matmul(x, w.T), x @ w.T, rtol=1e-5)
+    np.testing.assert_array_equal(CPU.relu_forward(x), np.maximum(x, 0))
+    np.testing.assert_allclose(CPU.softmax_forward(x), REF.softmax_forward(x), rtol=1e-6)
+    target = np.arange(6) % 5
+    target.flags.writeable = False
+    loss, lse = CPU.cross_entropy_forward(x, target)
+    lse.flags.writeable = False
+    CPU.cross_entropy_backward(np.ones((), np.float32), x, target, lse)
+    p = random(rng, (6, 5), np.float32)
+    CPU.adam_step(p, x, np.zeros_like(p), np.zeros_like(p), 1, 1e-3)
+    assert np.isfinite(p).all()

@@ -177,6 +177,16 @@ def test_load_state_dict_round_trip():
     assert int(b.block.bn.num_batches_tracked.item()) == 1
 
 
+def test_load_state_dict_assign_uses_the_given_tensors():
+    lin = nn.Linear(3, 2)
+    weight = ag.ones(2, 3)
+    lin.load_state_dict({"weight": weight, "bias": np.zeros(2, np.float32)}, assign=True)
+    assert isinstance(lin.weight, nn.Parameter) and lin.weight.requires_grad
+    weight._data[0, 0] = 7.0
+    assert lin.weight._data[0, 0] == 7.0          # shares storage: assigned, not copied
+    assert list(lin.parameters())[0] is lin.weight
+
+
 def test_load_state_dict_from_arrays_and_other_dtype():
     lin = nn.Linear(3, 2)
     weights = {"weight": np.arange(6.0).reshape(2, 3), "bias": np.array([1.0, -1.0])}
@@ -269,6 +279,11 @@ def test_sequential_container_protocol():
     assert seq(ag.ones(4, 2)).shape == (4, 1)
     del seq[1]
     assert list(seq._modules) == ["0", "1"]
+    seq.insert(1, nn.Tanh())
+    assert [type(m).__name__ for m in seq] == ["Linear", "Tanh", "Linear"]
+    assert isinstance(seq.pop(1), nn.Tanh) and len(seq) == 2
+    seq.extend([nn.Sigmoid()])
+    assert list(seq._modules) == ["0", "1", "2"]
     with pytest.raises(IndexError):
         seq[5]
     named = nn.Sequential(OrderedDict([("fc", nn.Linear(1, 1)), ("act", nn.Tanh())]))
@@ -283,6 +298,7 @@ def test_module_list_protocol():
     assert [type(m).__name__ for m in layers] == ["Identity", "Linear", "Linear", "ReLU", "Tanh"]
     assert len(list(layers.parameters())) == 4
     assert isinstance(layers[1:3], nn.ModuleList) and len(layers[1:3]) == 2
+    assert isinstance(layers.pop(0), nn.Identity) and list(layers._modules) == ["0", "1", "2", "3"]
     with pytest.raises(IndexError):
         layers[10]
 

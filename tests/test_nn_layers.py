@@ -177,6 +177,8 @@ LOSS_CASES = [
     ("ce_prob", "cross_entropy", (6, 5), "prob", {}),
     ("ce_prob_smooth_weight", "cross_entropy", (6, 5), "prob", dict(label_smoothing=0.1, weight="w")),
     ("ce_prob_none", "cross_entropy", (6, 5), "prob", dict(reduction="none")),
+    ("ce_prob_spatial", "cross_entropy", (2, 3, 4), "prob", dict(label_smoothing=0.05)),
+    ("ce_prob_1d", "cross_entropy", (5,), "prob", dict(reduction="sum")),
     ("nll_mean", "nll_loss", (6, 5), "class", {}),
     ("nll_weight_ignore", "nll_loss", (6, 5), "class_ignore", dict(weight="w", ignore_index=2)),
     ("nll_none", "nll_loss", (6, 5), "class", dict(reduction="none")),
@@ -455,3 +457,19 @@ def test_all_ignored_mean_is_nan_with_zero_gradient_like_torch(torch, fn, kwargs
     al.backward()
     assert np.isnan(tl.item()) and np.isnan(al.item())
     np.testing.assert_array_equal(np.abs(ax.grad.numpy()), np.abs(tx.grad.numpy()))
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("layer_norm", lambda x: F.layer_norm(x, (4,), weight=ag.tensor(np.linspace(0.5, 2, 4)), eps=1e-3)),
+    ("batch_norm_train", lambda x: F.batch_norm(x, None, None, training=True, eps=1e-3)),
+    ("bce_with_logits", lambda x: F.binary_cross_entropy_with_logits(
+        x, ag.tensor(np.tile([0.0, 1.0, 0.3, 1.0], (3, 1))), pos_weight=ag.tensor(np.full(4, 1.5)))),
+    ("nll_weighted", lambda x: F.nll_loss(x, ag.tensor([0, 3, 1]), weight=ag.tensor(np.arange(1.0, 5.0)))),
+    ("ce_weighted_smooth", lambda x: F.cross_entropy(x, ag.tensor([0, 3, 1]), weight=ag.tensor(np.arange(1.0, 5.0)),
+                                                     label_smoothing=0.1)),
+    ("ce_prob", lambda x: F.cross_entropy(x, ag.tensor(np.full((3, 4), 0.25)))),
+    ("mse", lambda x: F.mse_loss(x, ag.zeros(3, 4, dtype=ag.float64))),
+])
+def test_second_derivatives(name, fn):
+    x = ag.tensor(np.random.default_rng(10).standard_normal((3, 4)), requires_grad=True)
+    assert ag.gradgradcheck(fn, [x], eps=1e-6, atol=1e-5, rtol=1e-3)

@@ -90,3 +90,41 @@ def test_prod_with_zeros_along_dim(torch):
     x.prod(1).sum().backward()
     t.prod(1).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
+
+
+# --------------------------------------------------------------------------
+# broadcasting over random shapes (hypothesis)
+# --------------------------------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def broadcastable_pair(draw):
+    ndim = draw(st.integers(0, 3))
+    base = [draw(st.integers(1, 3)) for _ in range(ndim)]
+    a = [s if draw(st.booleans()) else 1 for s in base]
+    b = [s if draw(st.booleans()) else 1 for s in base]
+    a = a[draw(st.integers(0, ndim)):]
+    b = b[draw(st.integers(0, ndim)):]
+    return tuple(a), tuple(b)
+
+
+@settings(max_examples=40, deadline=None)
+@given(broadcastable_pair(), st.sampled_from(["add", "sub", "mul", "div", "maximum", "pow"]))
+def test_broadcast_gradients_match_numpy_reference(shapes, op):
+    sa, sb = shapes
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.5, 2.0, sa)
+    b = rng.uniform(0.5, 2.0, sb)
+    x = ag.tensor(a, requires_grad=True)
+    y = ag.tensor(b, requires_grad=True)
+    fn = {"add": lambda p, q: p + q, "sub": lambda p, q: p - q, "mul": lambda p, q: p * q,
+          "div": lambda p, q: p / q, "maximum": ag.maximum, "pow": lambda p, q: p ** q}[op]
+    out = fn(x, y)
+    np_out = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b,
+              "maximum": np.maximum(a, b), "pow": a ** b}[op]
+    assert out.shape == np_out.shape
+    np.testing.assert_allclose(out.detach().numpy(), np_out)
+    out.sum().backward()
+    assert x.grad.shape == sa and y.grad.shape == sb
+    assert ag.gradcheck(fn, (x.detach().requires_grad_(), y.detach().requires_grad_()))

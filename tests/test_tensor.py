@@ -175,7 +175,7 @@ def test_repr_like_pytorch(torch):
         assert ours == repr(make(torch)), (ours, repr(make(torch)))
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     assert repr(x) == "tensor([1., 2.], requires_grad=True)"
-    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulScalarBackward0>)"
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward0>)"
     assert "grad_fn=<AddBackward0>" in repr(x + x)
 
 

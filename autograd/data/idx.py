@@ -57,7 +57,16 @@ def _read_file_bytes(path):
 
 
 def file_md5(path, uncompressed=True):
-    """Hex MD5 of the file at ``path``; of its gunzipped content when ``uncompressed``."""
+    """Hex MD5 of the file at ``path``; of its gunzipped content when ``uncompressed``.
+
+    The uncompressed MD5 is the one to compare with published IDX checksums:
+    it does not change when a file is re-compressed.
+
+    Example::
+
+        >>> file_md5("t10k-labels-idx1-ubyte.gz")              # doctest: +SKIP
+        '27ae3e4e09519cfbb04c329615203637'
+    """
     if uncompressed:
         return hashlib.md5(_read_file_bytes(path)).hexdigest()
     digest = hashlib.md5()

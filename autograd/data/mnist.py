@@ -33,7 +33,13 @@ MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
 def bundled_data_dir():
-    """The directory of the data files shipped inside the package (MNIST's test set)."""
+    """The directory of the data files shipped inside the package (MNIST's test set).
+
+    Example::
+
+        >>> MNIST(root=bundled_data_dir(), train=False).images_file   # doctest: +SKIP
+        '.../autograd/datasets/t10k-images-idx3-ubyte.gz'
+    """
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "datasets")
 
 

@@ -182,6 +182,9 @@ def train_epoch(model, optimizer, loader, epoch=1, epochs=1, progress=True):
         loss_count += len(pending)
     seconds = time.perf_counter() - start
     if bar is not None:
+        bar.set_postfix(loss=f"{loss_sum / max(loss_count, 1):.4f}",
+                        samples_per_s=f"{samples / seconds:,.0f}", refresh=False)
+        bar.update(loss_count - bar.n)
         bar.close()
     return loss_sum / max(loss_count, 1), seconds
 

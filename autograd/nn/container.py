@@ -75,6 +75,34 @@ class Sequential(Module):
         self.add_module(str(len(self)), module)
         return self
 
+    def extend(self, modules):
+        """Append every module of an iterable; returns self."""
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        """Insert ``module`` before position ``index`` (negative allowed); returns self."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        if index < 0:
+            index += n
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self._modules[str(i)] = m
+        return self
+
+    def pop(self, key):
+        """Remove and return the module at position ``key``."""
+        module = self[key]
+        del self[key]
+        return module
+
     def forward(self, input):
         modules = list(self._modules.values())
         count = len(modules)
@@ -83,11 +111,13 @@ class Sequential(Module):
             module = modules[i]
             # A Linear directly followed by a ReLU runs as one fused op (same result, one pass less).
             if (i + 1 < count and type(module) is Linear and type(modules[i + 1]) is ReLU
-                    and _hookless(module) and _hookless(modules[i + 1])
-                    and can_fuse(input, module.weight, module.bias)):
-                input = linear_relu(input, module.weight, module.bias)
-                i += 2
-                continue
+                    and _hookless(module) and _hookless(modules[i + 1])):
+                params = module._parameters
+                weight, bias = params["weight"], params["bias"]
+                if can_fuse(input, weight, bias):
+                    input = linear_relu(input, weight, bias)
+                    i += 2
+                    continue
             input = module(input)
             i += 1
         return input
@@ -170,6 +200,12 @@ class ModuleList(Module):
         for i in range(len(self._modules), index, -1):
             self._modules[str(i)] = self._modules[str(i - 1)]
         self._modules[str(index)] = module
+
+    def pop(self, key):
+        """Remove and return the module at position ``key``."""
+        module = self[key]
+        del self[key]
+        return module
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward(); iterate over it and call its modules")

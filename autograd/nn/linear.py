@@ -64,7 +64,10 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return _linear(input, self.weight, self.bias)
+        # Read the registry directly: attribute access to a parameter goes through the
+        # (slower) __getattr__ fallback, and this runs on every training step.
+        params = self._parameters
+        return _linear(input, params["weight"], params["bias"])
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

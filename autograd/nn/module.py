@@ -537,7 +537,7 @@ class Module:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         return destination
 
-    def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys, error_msgs):
+    def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys, error_msgs, assign=False):
         persistent_buffers = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
         local_state = {k: v for k, v in list(self._parameters.items()) + list(persistent_buffers.items())
                        if v is not None}
@@ -565,6 +565,9 @@ class Module:
                 )
                 continue
             try:
+                if assign:
+                    self._assign_from_state_dict(name, target, value)
+                    continue
                 array = _as_host_or_device_array(value, target)
                 if array is not target._data:
                     target._data[...] = array.astype(target._data.dtype, copy=False)
@@ -584,7 +587,16 @@ class Module:
                 elif input_name[0] not in local_state:
                     unexpected_keys.append(key)
 
-    def load_state_dict(self, state_dict, strict=True):
+    def _assign_from_state_dict(self, name, target, value):
+        """``assign=True``: make the checkpoint's tensor the module's (no copy when it is a Tensor)."""
+        if not isinstance(value, Tensor):
+            value = Tensor._make(target._backend.from_numpy(numpy.asarray(value)), target._backend)
+        if name in self._parameters:
+            self._parameters[name] = Parameter(value.detach(), requires_grad=target.requires_grad)
+        else:
+            self._buffers[name] = value
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy parameters and buffers from ``state_dict`` into this module.
 
         Values may be Tensors (any device) or arrays; they are copied into
@@ -592,6 +604,8 @@ class Module:
         ``(missing_keys, unexpected_keys)``.  With ``strict`` (default) any
         missing or unexpected key raises ``RuntimeError`` listing them; a
         shape mismatch always raises, naming the key and both shapes.
+        ``assign=True`` makes the checkpoint's tensors the module's own
+        (keeping each parameter's ``requires_grad``) instead of copying.
 
         Example::
 
@@ -603,7 +617,8 @@ class Module:
         state_dict = OrderedDict(state_dict)
 
         def load(module, local_state_dict, prefix=""):
-            module._load_from_state_dict(local_state_dict, prefix, missing_keys, unexpected_keys, error_msgs)
+            module._load_from_state_dict(local_state_dict, prefix, missing_keys, unexpected_keys, error_msgs,
+                                         assign)
             for name, child in module._modules.items():
                 if child is not None:
                     child_prefix = prefix + name + "."

@@ -30,6 +30,7 @@ def _check(x, name):
 class ReLU(ArrayFunction):
     """``max(x, 0)``; gradient ``grad * (x > 0)`` (0 at 0)."""
 
+    backward_name = "ReluBackward0"
     __slots__ = ()
     save_inputs = (0,)
 
@@ -64,6 +65,7 @@ def relu(x):
 class LeakyReLU(ArrayFunction):
     """``x if x > 0 else slope * x``; gradient ``grad * (1 or slope)``."""
 
+    backward_name = "LeakyReluBackward0"
     __slots__ = ("slope",)
     save_inputs = (0,)
 
@@ -102,6 +104,7 @@ class GELU(ArrayFunction):
     """Exact GELU: ``x * Phi(x) = x/2 (1 + erf(x / sqrt 2))``;
     gradient ``grad * (Phi(x) + x phi(x))``."""
 
+    backward_name = "GeluBackward0"
     __slots__ = ()
     save_inputs = (0,)
 
@@ -122,6 +125,7 @@ class GELU(ArrayFunction):
 class GELUTanh(ArrayFunction):
     """GELU's tanh approximation: ``x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
 
+    backward_name = "GeluBackward0"
     __slots__ = ()
     save_inputs = (0,)
 
@@ -182,6 +186,9 @@ class Sigmoid(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if not _state.enabled:
+            y = out._data
+            return _wrap(grad._data * (y * (1.0 - y)), grad._backend)
         return _E.mul(grad, _E.mul(out, _E.RSubScalar.apply(out, 1.0)))
 
 
@@ -210,6 +217,9 @@ class Tanh(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if not _state.enabled:
+            y = out._data
+            return _wrap(grad._data * (1.0 - y * y), grad._backend)
         return _E.mul(grad, _E.RSubScalar.apply(_E.mul(out, out), 1.0))
 
 

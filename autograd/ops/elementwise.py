@@ -25,7 +25,7 @@ from .. import dtypes as _dtypes
 from ..function import ArrayFunction, Function
 from ..grad_mode import _state
 from ..tensor import Tensor, _wrap
-from .reduction import unbroadcast, broadcast_to
+from .reduction import unbroadcast, broadcast_to, sum_to_array
 
 
 class ShapeError(RuntimeError, ValueError):
@@ -176,6 +176,7 @@ def _check_tensor(x, name):
 class ToDtype(ArrayFunction):
     """Cast to another dtype; the gradient is cast back."""
 
+    backward_name = "ToCopyBackward0"
     __slots__ = ("in_dtype",)
 
     @staticmethod
@@ -274,6 +275,11 @@ class Add(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         need = ctx.needs_input_grad
+        if not _state.enabled:   # fast path (nothing recorded): raw arrays
+            g = grad._data
+            backend = grad._backend
+            return (_wrap(sum_to_array(g, ctx.a_shape), backend) if need[0] else None,
+                    _wrap(sum_to_array(g, ctx.b_shape), backend) if need[1] else None)
         return (unbroadcast(grad, ctx.a_shape) if need[0] else None,
                 unbroadcast(grad, ctx.b_shape) if need[1] else None)
 
@@ -293,6 +299,11 @@ class Sub(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         need = ctx.needs_input_grad
+        if not _state.enabled:
+            g = grad._data
+            backend = grad._backend
+            return (_wrap(sum_to_array(g, ctx.a_shape), backend) if need[0] else None,
+                    _wrap(sum_to_array(-g, ctx.b_shape), backend) if need[1] else None)
         return (unbroadcast(grad, ctx.a_shape) if need[0] else None,
                 unbroadcast(neg(grad), ctx.b_shape) if need[1] else None)
 
@@ -312,6 +323,11 @@ class Mul(ArrayFunction):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need = ctx.needs_input_grad
+        if not _state.enabled:
+            g = grad._data
+            backend = grad._backend
+            return (_wrap(sum_to_array(g * b._data, a._data.shape), backend) if need[0] else None,
+                    _wrap(sum_to_array(g * a._data, b._data.shape), backend) if need[1] else None)
         return (unbroadcast(mul(grad, b), a.shape) if need[0] else None,
                 unbroadcast(mul(grad, a), b.shape) if need[1] else None)
 
@@ -339,6 +355,7 @@ class Div(ArrayFunction):
 class Pow(ArrayFunction):
     """``a ** b`` for tensors; ``d/da = b a^(b-1)``, ``d/db = a^b log a`` (0 where a = 0, b >= 0)."""
 
+    backward_name = "PowBackward1"
     __slots__ = ()
     num_inputs = 2
     save_inputs = (0, 1)
@@ -366,6 +383,7 @@ class Pow(ArrayFunction):
 class FloorDivide(ArrayFunction):
     """``floor(a / b)`` (Python's ``//``); not differentiable, as in PyTorch."""
 
+    backward_name = "FloorDivideBackward0"
     __slots__ = ()
     num_inputs = 2
 
@@ -481,6 +499,7 @@ class Where(ArrayFunction):
 class AddScalar(ArrayFunction):
     """``x + c``."""
 
+    backward_name = "AddBackward0"
     __slots__ = ()
 
     @staticmethod
@@ -495,6 +514,7 @@ class AddScalar(ArrayFunction):
 class MulScalar(ArrayFunction):
     """``x * c``; gradient ``grad * c``."""
 
+    backward_name = "MulBackward0"
     __slots__ = ("c",)
 
     @staticmethod
@@ -504,12 +524,15 @@ class MulScalar(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
+        if not _state.enabled:
+            return _wrap(grad._data * ctx.c, grad._backend)
         return MulScalar.apply(grad, ctx.c)
 
 
 class RSubScalar(ArrayFunction):
     """``c - x``; gradient ``-grad``."""
 
+    backward_name = "RsubBackward1"
     __slots__ = ()
 
     @staticmethod
@@ -524,6 +547,7 @@ class RSubScalar(ArrayFunction):
 class DivScalar(ArrayFunction):
     """``x / c``; gradient ``grad / c``."""
 
+    backward_name = "DivBackward0"
     __slots__ = ("c",)
 
     @staticmethod
@@ -539,6 +563,7 @@ class DivScalar(ArrayFunction):
 class RDivScalar(ArrayFunction):
     """``c / x``; gradient ``-grad * c / x**2 = -grad * out / x``."""
 
+    backward_name = "DivBackward1"
     __slots__ = ("c",)
     save_inputs = (0,)
 
@@ -556,6 +581,7 @@ class RDivScalar(ArrayFunction):
 class PowScalar(ArrayFunction):
     """``x ** c``; gradient ``grad * c * x**(c - 1)`` (0 when c == 0)."""
 
+    backward_name = "PowBackward0"
     __slots__ = ("c",)
     save_inputs = (0,)
 
@@ -582,6 +608,7 @@ class PowScalar(ArrayFunction):
 class RPowScalar(ArrayFunction):
     """``c ** x``; gradient ``grad * out * log(c)``."""
 
+    backward_name = "PowBackward2"
     __slots__ = ("c",)
     save_output = True
 
@@ -602,6 +629,7 @@ class RPowScalar(ArrayFunction):
 class ClampScalar(ArrayFunction):
     """``min(max(x, lo), hi)``; the gradient passes where ``lo <= x <= hi`` (PyTorch)."""
 
+    backward_name = "ClampBackward1"
     __slots__ = ("lo", "hi")
     save_inputs = (0,)
 
@@ -664,6 +692,8 @@ class Exp(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if not _state.enabled:
+            return _wrap(grad._data * out._data, grad._backend)
         return mul(grad, out)
 
 

@@ -142,6 +142,7 @@ def _index_error(x, exc):
 class BasicIndex(ArrayFunction):
     """``x[ints, slices, None, ...]`` (a view); gradient scattered into zeros."""
 
+    backward_name = "SliceBackward0"
     __slots__ = ("index", "in_shape")
     is_view = True
 
@@ -159,6 +160,7 @@ class BasicIndex(ArrayFunction):
 class AdvancedIndex(ArrayFunction):
     """``x[arrays / masks ...]`` (a copy); gradient accumulated at repeated indices."""
 
+    backward_name = "IndexBackward0"
     __slots__ = ("index", "in_shape")
 
     @staticmethod
@@ -225,6 +227,7 @@ class IndexPut(ArrayFunction):
     """Out of place ``x[index] = v``; gradients: ``grad`` with zeros at ``index`` for x,
     ``grad[index]`` (summed back to v's shape) for v."""
 
+    backward_name = "IndexPutBackward0"
     __slots__ = ("index", "advanced", "v_shape")
     num_inputs = 2
 
@@ -335,6 +338,7 @@ class Gather(ArrayFunction):
     """``out[i][j] = x[i][index[i][j]]`` along ``axis`` (PyTorch's gather); gradient
     scatter-added back."""
 
+    backward_name = "GatherBackward0"
     __slots__ = ("axis", "index", "in_shape")
 
     @staticmethod
@@ -347,7 +351,12 @@ class Gather(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         xp = grad._backend.xp
-        grids = list(xp.indices(ctx.index.shape, sparse=True))
+        shape = ctx.index.shape
+        grids = []
+        for d, n in enumerate(shape):   # open grids (numpy.indices(sparse=True), for any xp)
+            grid_shape = [1] * len(shape)
+            grid_shape[d] = n
+            grids.append(xp.arange(n).reshape(grid_shape))
         grids[ctx.axis] = ctx.index
         return IndexScatter.apply(grad, tuple(grids), ctx.in_shape, True)
 

@@ -48,6 +48,7 @@ class MatMul(ArrayFunction):
     Gradients: ``grad @ b^T`` and ``a^T @ grad``, summed over broadcast batch dims.
     """
 
+    backward_name = "MmBackward0"
     __slots__ = ()
     num_inputs = 2
     save_inputs = (0, 1)
@@ -196,6 +197,7 @@ class Linear(ArrayFunction):
     differentiable ops.
     """
 
+    backward_name = "AddmmBackward0"
     __slots__ = ("has_bias",)
     num_inputs = None
     save_inputs = (0, 1)

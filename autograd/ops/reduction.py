@@ -60,13 +60,7 @@ class SumTo(ArrayFunction):
     @staticmethod
     def forward(ctx, backend, x, shape):
         ctx.in_shape = x.shape
-        nlead = x.ndim - len(shape)
-        axes = tuple(range(nlead)) + tuple(
-            i + nlead for i, s in enumerate(shape) if s == 1 and x.shape[i + nlead] != 1)
-        out = x.sum(axis=axes, keepdims=True) if axes else x
-        if out.shape != shape:
-            out = out.reshape(shape)
-        return out
+        return sum_to_array(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -76,6 +70,7 @@ class SumTo(ArrayFunction):
 class BroadcastTo(ArrayFunction):
     """Broadcast ``x`` to ``shape`` (a read-only view); gradient: sum back to x's shape."""
 
+    backward_name = "ExpandBackward0"
     __slots__ = ("in_shape",)
     is_view = True
 
@@ -87,6 +82,19 @@ class BroadcastTo(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         return SumTo.apply(grad, ctx.in_shape)
+
+
+def sum_to_array(x, shape):
+    """Raw-array version of :func:`unbroadcast` (for backward fast paths)."""
+    if x.shape == shape:
+        return x
+    nlead = x.ndim - len(shape)
+    axes = tuple(range(nlead)) + tuple(
+        i + nlead for i, s in enumerate(shape) if s == 1 and x.shape[i + nlead] != 1)
+    out = x.sum(axis=axes, keepdims=True) if axes else x
+    if out.shape != shape:
+        out = out.reshape(shape)
+    return out
 
 
 def unbroadcast(grad, shape):
@@ -526,6 +534,7 @@ class MaxReduce(ArrayFunction):
     """max (or min) over axes; gradient shared evenly between tied elements (PyTorch's
     rule for full reductions and amax/amin)."""
 
+    backward_name = "MaxBackward1"
     __slots__ = ("axes", "keepdim", "is_max")
     save_inputs = (0,)
     save_output = True
@@ -558,6 +567,7 @@ class MaxDim(ArrayFunction):
     """max (or min) along one dim, returning ``(values, indices)``; the gradient goes to
     the selected index (PyTorch's rule)."""
 
+    backward_name = "MaxBackward0"
     __slots__ = ("axis", "keepdim", "indices", "in_shape")
     save_inputs = ()
     multi_output = True

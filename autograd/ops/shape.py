@@ -46,6 +46,7 @@ def _shape_args(shape, name):
 class Reshape(ArrayFunction):
     """Reshape (a view when the layout allows, as in PyTorch); gradient reshaped back."""
 
+    backward_name = "ViewBackward0"
     __slots__ = ("in_shape",)
     is_view = True
 
@@ -287,6 +288,7 @@ def expand_as(x, other):
 class Repeat(ArrayFunction):
     """Tile ``x`` (PyTorch's repeat); gradient: sum over the copies."""
 
+    backward_name = "RepeatBackward0"
     __slots__ = ("in_shape", "reps")
 
     @staticmethod
