@@ -65,6 +65,20 @@ def view(x, *shape):
     return x.view(*shape)
 
 
+class _AutogradNamespace:
+    """``ag.autograd.grad`` / ``.backward`` / ``.Function`` / ``.gradcheck``, for code written
+    against ``torch.autograd``."""
+
+    grad = staticmethod(grad)
+    backward = staticmethod(autograd_backward)
+    Function = Function
+    gradcheck = staticmethod(gradcheck)
+    gradgradcheck = staticmethod(gradgradcheck)
+
+
+autograd = _AutogradNamespace()
+
+
 # --- subpackages (written by other engineers) ---
 # Guarded while the modules are being written; the coordinator will remove the guards.
 try:

@@ -67,9 +67,9 @@ def _zeros_for(meta, backend):
 
 def _accumulate_leaf(leaf, g, create_graph):
     """Add gradient ``g`` into ``leaf.grad`` (PyTorch's AccumulateGrad)."""
-    old = leaf.grad
+    old = leaf._grad
     if create_graph:
-        leaf.grad = g if old is None else old + g
+        leaf._grad = g if old is None else old + g
         return
     if g.requires_grad or g.grad_fn is not None:
         g = g.detach()
@@ -79,13 +79,13 @@ def _accumulate_leaf(leaf, g, create_graph):
     if old is None:
         # Copy: the array may be shared with another leaf's gradient, the
         # user's `gradient` argument, or be a read-only broadcast view.
-        leaf.grad = _wrap(data.copy(), leaf._backend, False)
+        leaf._grad = _wrap(data.copy(), leaf._backend, False)
     elif old.grad_fn is None and not old._requires_grad and old._data.flags.writeable \
             and old._data.shape == data.shape:
         old._data += data
         old._vc[0] += 1
     else:
-        leaf.grad = _wrap(old._data + data, leaf._backend, False)
+        leaf._grad = _wrap(old._data + data, leaf._backend, False)
 
 
 def _run_hooks(hooks, g):

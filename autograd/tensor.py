@@ -50,6 +50,7 @@ import weakref
 import numpy
 
 from . import dtypes as _dtypes
+from . import random as _random
 from . import grad_mode as _grad_mode
 from . import function as _function
 from . import engine as _engine
@@ -540,6 +541,11 @@ class Tensor:
         semantics): ``y = 3 * x; y += 1`` differentiates as ``y = 3 * x + 1``.
         """
         self._check_inplace(name)
+        flags = getattr(self._data, "flags", None)
+        if flags is not None and not flags.writeable:
+            raise RuntimeError(f"{name}: unsupported operation: more than one element of the "
+                               "written-to tensor refers to a single memory location (an "
+                               "expanded/broadcast tensor); clone() it before writing")
         record = _state.enabled and (self._requires_grad or any(
             isinstance(a, Tensor) and a._requires_grad for a in args))
         if not record:
@@ -947,7 +953,6 @@ def _install_methods():
         """``self.view(other.shape)``."""
         return ops.view(self, other.shape)
     Tensor.view_as = view_as
-    Tensor.reshape_as = lambda self, other: ops.reshape(self, other.shape)
 
     def inplace(name, fn):
         def m(self, *args, **kwargs):
@@ -958,8 +963,82 @@ def _install_methods():
     for base in ("neg", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "abs", "sin", "cos",
                  "reciprocal", "square", "floor", "ceil", "round", "sign"):
         setattr(Tensor, base + "_", inplace(base + "_", table[base]))
-    Tensor.unsqueeze_ = lambda self, dim: _reshape_inplace(self, ops.unsqueeze(self, dim))
-    Tensor.squeeze_ = lambda self, dim=None: _reshape_inplace(self, ops.squeeze(self, dim))
+    def masked_fill(self, mask, value):
+        """``value`` where the bool ``mask`` holds (broadcast), else self (differentiable)."""
+        if not isinstance(mask, Tensor) or mask.dtype.kind != "b":
+            raise TypeError("masked_fill: mask must be a bool Tensor")
+        if isinstance(value, Tensor):
+            value = value.to(self.dtype)
+        out = ops.where(mask, value, self)
+        if out.shape != self.shape:
+            raise RuntimeError(f"masked_fill: mask of shape {tuple(mask.shape)} does not "
+                               f"broadcast to the tensor's shape {tuple(self.shape)}")
+        return out
+    Tensor.masked_fill = masked_fill
+    def masked_fill_(self, mask, value):
+        """In place: ``value`` where the bool ``mask`` holds."""
+        return self._inplace("masked_fill_", lambda s: masked_fill(s, mask, value))
+    Tensor.masked_fill_ = masked_fill_
+
+    def _new(factory):
+        def m(self, *args, dtype=None, device=None, requires_grad=False):
+            return factory(*args, dtype=self.dtype if dtype is None else dtype,
+                           device=self.device if device is None else device,
+                           requires_grad=requires_grad)
+        m.__name__ = "new_" + factory.__name__
+        m.__doc__ = (f"``ag.{factory.__name__}(...)`` with this tensor's dtype and device "
+                     "(unless given).")
+        return m
+    Tensor.new_zeros = _new(ops.zeros)
+    Tensor.new_ones = _new(ops.ones)
+    Tensor.new_empty = _new(ops.empty)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        """``ag.full(size, fill_value)`` with this tensor's dtype and device (unless given)."""
+        return ops.full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                        device=self.device if device is None else device,
+                        requires_grad=requires_grad)
+    Tensor.new_full = new_full
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """``ag.tensor(data)`` with this tensor's dtype and device (unless given)."""
+        return ops.tensor(data, dtype=self.dtype if dtype is None else dtype,
+                          device=self.device if device is None else device,
+                          requires_grad=requires_grad)
+    Tensor.new_tensor = new_tensor
+
+    def _fill_random(self, name, draw):
+        self._check_inplace(name)
+        host = numpy.asarray(draw(self.shape), dtype=self.dtype)
+        self._data[...] = host if self._backend.name == "cpu" else self._backend.from_numpy(host)
+        self._vc[0] += 1
+        return self
+
+    def uniform_(self, a=0.0, b=1.0):
+        """In place: uniform random values in ``[a, b)`` from the global generator."""
+        return _fill_random(self, "uniform_", lambda shape: _random.generator().uniform(
+            a, b, shape))
+
+    def normal_(self, mean=0.0, std=1.0):
+        """In place: normal random values from the global generator."""
+        return _fill_random(self, "normal_", lambda shape: _random.generator().normal(
+            mean, std, shape))
+    Tensor.uniform_ = uniform_
+    Tensor.normal_ = normal_
+    def unsqueeze_(self, dim):
+        """In place: insert a dim of size 1 at ``dim``."""
+        return _reshape_inplace(self, ops.unsqueeze(self, dim))
+
+    def squeeze_(self, dim=None):
+        """In place: remove dims of size 1."""
+        return _reshape_inplace(self, ops.squeeze(self, dim))
+
+    def reshape_as(self, other):
+        """``self.reshape(other.shape)``."""
+        return ops.reshape(self, other.shape)
+    Tensor.unsqueeze_ = unsqueeze_
+    Tensor.squeeze_ = squeeze_
+    Tensor.reshape_as = reshape_as
 
 
 def _reshape_inplace(self, result):

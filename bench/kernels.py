@@ -306,11 +306,13 @@ def run(quick=False, threads=None, log=print):
         if torch is not None:
             tx, tt_ = torch.from_numpy(x), torch.from_numpy(t)
 
-            def torch_fn():
+            def torch_ce():
                 xg = tx.detach().requires_grad_(True)
                 loss = torch.nn.functional.cross_entropy(xg, tt_)
                 loss.backward()
                 return xg.grad
+
+            torch_fn = torch_ce
 
         add("cross_entropy fwd+bwd", f"{shape}", ours_ce, _numpy_cross_entropy(x, t), torch_fn,
             bytes_moved=3 * x.nbytes)

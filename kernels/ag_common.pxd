@@ -13,6 +13,8 @@ cdef extern from "ag_common.h" nogil:
 
     float ag_expf(float x)
     double ag_exp(double x)
+    float ag_expf_nonpos(float x)
+    double ag_exp_nonpos(double x)
 
     float ag_row_max_f32(const float *x, Py_ssize_t n)
     double ag_row_max_f64(const double *x, Py_ssize_t n)

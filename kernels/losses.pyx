@@ -84,11 +84,11 @@ cdef inline void _ce_backward_row(const floating *x, Py_ssize_t n, int64_t t, in
     if floating is float:
         ag_row_ce_bwd_f32(x, hi, lo, smooth, scale, out, n)
         if t != ignore_index:
-            out[t] = (ag_expf((x[t] - hi) - lo) - (1 - label_smoothing) - smooth) * scale
+            out[t] = (ag_expf_nonpos((x[t] - hi) - lo) - (1 - label_smoothing) - smooth) * scale
     else:
         ag_row_ce_bwd_f64(x, hi, lo, smooth, scale, out, n)
         if t != ignore_index:
-            out[t] = (ag_exp((x[t] - hi) - lo) - (1 - label_smoothing) - smooth) * scale
+            out[t] = (ag_exp_nonpos((x[t] - hi) - lo) - (1 - label_smoothing) - smooth) * scale
 
 
 def cross_entropy_backward(const floating[:, ::1] logits, const int64_t[::1] target,
@@ -114,3 +114,22 @@ def cross_entropy_backward(const floating[:, ::1] logits, const int64_t[::1] tar
                         use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
             _ce_backward_row(px + i * cols, cols, pt[i], ignore_index, ps[i], pscale[i], ls,
                              po + i * cols)
+
+
+def check_targets(const int64_t[::1] target, int64_t num_classes, int64_t ignore_index):
+    """``(first_bad, ignored)``: the position of the first target outside ``[0, C)`` that is
+    not ``ignore_index`` (-1 if none), and how many targets equal ``ignore_index``.
+
+    One pass, used by the wrapper to raise IndexError before any kernel runs.
+    """
+    cdef Py_ssize_t n = target.shape[0], i, ignored = 0
+    cdef int64_t t
+    with nogil:
+        for i in range(n):
+            t = target[i]
+            if t == ignore_index:
+                ignored += 1
+            elif t < 0 or t >= num_classes:
+                with gil:
+                    return i, ignored
+    return -1, ignored

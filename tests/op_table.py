@@ -202,6 +202,9 @@ ELEMENTWISE = [
     Row("clamp_min", lambda L, x: x.clamp(min=0.1), UNARY),
     Row("clamp_max", lambda L, x: x.clamp(max=0.1), UNARY),
     Row("neg_method", lambda L, x: x.neg(), UNARY),
+    Row("clamp_tensor", lambda L, a, b: L.clamp(a, min=b, max=b + 1.0), BINARY[:4]),
+    Row("where_scalar", lambda L, x: L.where(x > 0, x, 2.0), UNARY),
+    Row("rsub_tensor", lambda L, a, b: 1 - a * b, BINARY[:3]),
 ]
 
 REDUCTION = [
@@ -216,6 +219,10 @@ REDUCTION = [
     Row("var_correction", lambda L, x: x.var(0, correction=2, keepdim=True), [((4, 3),)]),
     Row("std_all", lambda L, x: x.std(), [((2, 3),), ((4,),)]),
     Row("std_dim", lambda L, x: x.std(0, keepdim=True), [((3, 2),), ((3, 2, 2),)]),
+    Row("std_correction0", lambda L, x: L.std(x, 1, correction=0), [((3, 4),)]),
+    Row("logsumexp_tuple", lambda L, x: L.logsumexp(x, (0, 1)), [((3, 4),)]),
+    Row("amax_tuple", lambda L, x: x.amax((0, 1)), [((3, 4),)], domain="distinct"),
+    Row("mean_tuple_keep", lambda L, x: x.mean((0, 1), keepdim=True), [((3, 4),)]),
     Row("prod_all", lambda L, x: x.prod(), [((2, 3),), ((3,),), ((),)], domain="nonzero"),
     Row("prod_dim", lambda L, x: x.prod(1), [((2, 3),), ((2, 3, 2),)], domain="nonzero"),
     Row("prod_keep", lambda L, x: x.prod(0, keepdim=True), [((3, 2),)], domain="nonzero"),
@@ -244,6 +251,8 @@ SHAPE = [
     Row("flatten_range", lambda L, x: x.flatten(1, 2), [((2, 3, 2),)]),
     Row("squeeze", lambda L, x: x.squeeze(), [((1, 3, 1),)]),
     Row("squeeze_dim", lambda L, x: x.squeeze(0), [((1, 3),), ((2, 3),)]),
+    Row("squeeze_tuple", lambda L, x: x.unsqueeze(0).unsqueeze(2).squeeze((0, 2)),
+        [((3, 4),)]),
     Row("unsqueeze", lambda L, x: x.unsqueeze(1), [((2, 3),)]),
     Row("unsqueeze_0d", lambda L, x: x.unsqueeze(0), [((),), ((3,),)]),
     Row("unsqueeze_neg", lambda L, x: x.unsqueeze(-1), [((2, 3),)]),

@@ -369,3 +369,25 @@ def test_numpy_array_on_left_defers_to_tensor():
     assert isinstance(r, ag.Tensor)
     r = np.float32(2.0) * ag.tensor([2.0, 2.0])
     assert isinstance(r, ag.Tensor) and r.dtype == ag.float32
+
+
+def test_new_factories_masked_fill_and_random_fill(torch):
+    x = ag.ones(2, 3, dtype=ag.float64)
+    assert x.new_zeros(4).dtype == ag.float64 and x.new_zeros(4).shape == (4,)
+    assert x.new_ones((2, 2)).tolist() == [[1, 1], [1, 1]]
+    assert x.new_full((2,), 3).dtype == ag.float64
+    assert x.new_tensor([1, 2]).dtype == ag.float64
+    v = ag.tensor([[1.0, -2.0], [3.0, -4.0]], requires_grad=True)
+    t = torch.tensor([[1.0, -2.0], [3.0, -4.0]], requires_grad=True)
+    a = v.masked_fill(v < 0, 0.5)
+    b = t.masked_fill(t < 0, 0.5)
+    (a * a).sum().backward()
+    (b * b).sum().backward()
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy())
+    np.testing.assert_allclose(v.grad.numpy(), t.grad.numpy())
+    ag.manual_seed(0)
+    u = ag.zeros(1000).uniform_(-2, 2)
+    assert -2 <= u.min().item() and u.max().item() < 2
+    n = ag.zeros(1000).normal_(3, 0.5)
+    assert abs(n.mean().item() - 3) < 0.1
+    assert ag.autograd.grad((v * v).sum(), v)[0].shape == (2, 2)

@@ -10,7 +10,13 @@
 3. allocate the outputs and call the float32/float64 kernel.
 
 Anything without a kernel (integer matmul, strided elementwise inputs, ...)
-falls back to NumPy here, and nowhere else.
+falls back to NumPy here, and nowhere else; so do ReLU on fewer than
+``_SMALL_ELEMENTWISE`` elements and products of fewer than
+``_SMALL_GEMM_FLOPS`` multiply-adds, where converting the arguments for a
+kernel (~2 µs) costs more than NumPy's whole call.
+
+The log-sum-exp that ``cross_entropy_forward`` returns for backward is
+float64 for every logits dtype (see there).
 
 Example::
 
@@ -61,6 +67,7 @@ _ce_backward = _specializations(_C.losses.cross_entropy_backward)
 _sgd_step = _specializations(_C.optim.sgd_step)
 _adam_step = _specializations(_C.optim.adam_step)
 _rmsprop_step = _specializations(_C.optim.rmsprop_step)
+_check_targets = _C.losses.check_targets
 
 
 def _is_kernel_dtype(dtype):
@@ -488,18 +495,23 @@ class CPUBackend(Backend):
     # ------------------------------------------------------------------
     def check_class_indices(self, target, num_classes, ignore_index):
         """Raise ``IndexError`` if a target (other than ``ignore_index``) is outside [0, C)."""
-        self._check_targets(target, num_classes, ignore_index)
+        target = _as_array("cross_entropy", "target", target)
+        if target.dtype.kind not in "iu":
+            return super().check_class_indices(target, num_classes, ignore_index)
+        self._check_targets(numpy.ascontiguousarray(target.reshape(-1), dtype=_I64),
+                            num_classes, ignore_index)
 
-    def _check_targets(self, target, num_classes, ignore_index):
-        """:meth:`check_class_indices`, returning whether ``ignore_index`` can occur in ``target``."""
-        if target.size == 0:
-            return False
-        if int(target.min()) >= 0 and int(target.max()) < num_classes:
-            # the common case: two cheap reductions, and no row can be ignored
-            # unless ignore_index is itself a class index
-            return 0 <= ignore_index < num_classes
-        super().check_class_indices(target, num_classes, ignore_index)
-        return True
+    @staticmethod
+    def _check_targets(target, num_classes, ignore_index):
+        """One pass over int64 ``target``: raise IndexError for a bad class index, else
+        return how many rows are ``ignore_index``."""
+        first_bad, ignored = _check_targets(target, num_classes, ignore_index)
+        if first_bad >= 0:
+            raise IndexError(
+                f"cross_entropy: target {int(target[first_bad])} at position {first_bad} is out "
+                f"of bounds for {num_classes} classes"
+            )
+        return ignored
 
     def _ce_inputs(self, name, logits, target, reduction, ignore_index, label_smoothing):
         logits = _as_array(name, "logits", logits)
@@ -524,9 +536,11 @@ class CPUBackend(Backend):
         ignore_index = operator.index(ignore_index)
         if c == 0 and n > 0:
             raise ValueError(f"{name}: logits of shape {logits.shape} have no classes")
-        may_ignore = self._check_targets(target, c, ignore_index)
+        if target.dtype.kind == "u" and n and int(target.max()) > numpy.iinfo(_I64).max:
+            raise IndexError(f"{name}: target {int(target.max())} is out of bounds for {c} classes")
         target = numpy.ascontiguousarray(target, dtype=_I64)
-        return numpy.ascontiguousarray(logits), target, n, c, ignore_index, label_smoothing, may_ignore
+        ignored = self._check_targets(target, c, ignore_index)
+        return numpy.ascontiguousarray(logits), target, n, c, ignore_index, label_smoothing, ignored
 
     def cross_entropy_forward(self, logits, target, reduction="mean", ignore_index=-100,
                               label_smoothing=0.0):
@@ -545,7 +559,7 @@ class CPUBackend(Backend):
             >>> float(loss)     # log(4)
             1.3862943611198906
         """
-        logits, target, n, c, ignore_index, ls, may_ignore = self._ce_inputs(
+        logits, target, n, c, ignore_index, ls, ignored = self._ce_inputs(
             "cross_entropy", logits, target, reduction, ignore_index, label_smoothing)
         dtype = logits.dtype
         lse = numpy.empty((n,), dtype=_F64)
@@ -560,7 +574,7 @@ class CPUBackend(Backend):
         total = per_row.sum(dtype=dtype)
         if reduction == "sum":
             return numpy.asarray(total, dtype=dtype), lse
-        count = int(numpy.count_nonzero(target != ignore_index)) if may_ignore else n
+        count = n - ignored
         return numpy.asarray(total / count if count else float("nan"), dtype=dtype), lse
 
     def cross_entropy_backward(self, grad, logits, target, lse, reduction="mean",
@@ -570,7 +584,7 @@ class CPUBackend(Backend):
         ``grad`` is 0-d for ``"mean"``/``"sum"`` and (N,) for ``"none"``; each
         row is ``scale * (softmax - (1 - ls) * onehot - ls / C)``.
         """
-        logits, target, n, c, ignore_index, ls, may_ignore = self._ce_inputs(
+        logits, target, n, c, ignore_index, ls, ignored = self._ce_inputs(
             "cross_entropy_backward", logits, target, reduction, ignore_index, label_smoothing)
         dtype = logits.dtype
         grad = _as_array("cross_entropy_backward", "grad", grad)
@@ -587,11 +601,9 @@ class CPUBackend(Backend):
             return out
         scale = numpy.empty((n,), dtype=dtype)
         scale[...] = grad
-        count = n
-        if may_ignore:
-            ignored = target == ignore_index
-            scale[ignored] = 0
-            count = n - int(numpy.count_nonzero(ignored))
+        count = n - ignored
+        if ignored:
+            scale[target == ignore_index] = 0
         if reduction == "mean":
             scale *= (1.0 / count) if count else float("nan")
         _ce_backward[dtype](logits, target, lse, scale, out, ignore_index, ls)

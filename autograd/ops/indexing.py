@@ -287,6 +287,10 @@ def index_put(x, index, value):
 def setitem(x, index, value):
     """``x[index] = value`` in place (Tensor.__setitem__)."""
     x._check_inplace("setitem")
+    flags = getattr(x._data, "flags", None)
+    if flags is not None and not flags.writeable:
+        raise RuntimeError("setitem: unsupported operation: the tensor is an expanded/broadcast "
+                           "view (elements share memory); clone() it before writing")
     record = _state.enabled and (x._requires_grad or
                                  (isinstance(value, Tensor) and value._requires_grad))
     if record:
