@@ -79,17 +79,8 @@ class _AutogradNamespace:
 autograd = _AutogradNamespace()
 
 
-# --- subpackages (written by other engineers) ---
-# Guarded while the modules are being written; the coordinator will remove the guards.
-try:
-    from ._C import set_num_threads, get_num_threads  # noqa: E402,F401
-except ImportError:  # the compiled core is not built yet
-    pass
-try:
-    from . import nn, optim, data, metrics, cuda  # noqa: E402,F401
-except ImportError:
-    pass
-try:
-    from .serialization import save, load  # noqa: E402,F401
-except ImportError:
-    pass
+# --- subpackages ---
+# The compiled core: raises ImportError saying how to build when the extension is missing.
+from ._C import set_num_threads, get_num_threads  # noqa: E402,F401
+from . import nn, optim, data, metrics, cuda  # noqa: E402,F401
+from .serialization import save, load  # noqa: E402,F401
