@@ -259,6 +259,56 @@ AG_DEFINE_ROW_OPS(double, f64, ag_exp_nonpos, ag_exp, static inline, _short)
 AG_DEFINE_ROW_DISPATCH(float, f32)
 AG_DEFINE_ROW_DISPATCH(double, f64)
 
+
+/* ------------------------- optimizer updates ------------------------------
+ * Adam's inner loop is bound by sqrt and division, so it also gets the AVX2
+ * clone (8 lanes instead of 4).  The arithmetic is torch.optim.Adam's
+ * single-tensor path, operation by operation:
+ *   [AdamW] p = p * (1 - lr*wd)     [Adam] g = g + wd * p
+ *   m = lerp(m, g, 1 - b1);   v = v * b2 + ((1 - b2) * g) * g
+ *   p = p + (-step_size * m) / (sqrt(v) / sqrt(bc2) + eps)
+ * wd_mode: 0 none, 1 L2 (Adam), 2 decoupled (AdamW).  The loop-invariant
+ * choices are made outside the loops so each loop is branch-free. */
+#define AG_ADAM_LOOP(T, SQRT, DECAY, LERP)                                           \
+    for (Py_ssize_t j = 0; j < n; j++) {                                            \
+        T gj = g[j], pj = p[j];                                                     \
+        DECAY                                                                       \
+        T mj = LERP;                                                                \
+        T vj = v[j] * beta2 + one_minus_beta2 * gj * gj;                            \
+        m[j] = mj;                                                                  \
+        v[j] = vj;                                                                  \
+        p[j] = pj + neg_step_size * mj / (SQRT(vj) / bias_correction2_sqrt + eps);  \
+    }
+#define AG_DEFINE_ADAM(T, SUF, SQRT)                                                \
+AG_CLONES static void ag_adam_##SUF(T *p, const T *g, T *m, T *v, Py_ssize_t n,     \
+        T one_minus_beta1, T beta2, T one_minus_beta2, T neg_step_size,             \
+        T bias_correction2_sqrt, T eps, T weight_decay, T decay_factor, int wd_mode) { \
+    if (one_minus_beta1 < (T)0.5) {                                                 \
+        if (wd_mode == 1) {                                                         \
+            AG_ADAM_LOOP(T, SQRT, gj = gj + weight_decay * pj;,                     \
+                         m[j] + one_minus_beta1 * (gj - m[j]))                      \
+        } else if (wd_mode == 2) {                                                  \
+            AG_ADAM_LOOP(T, SQRT, pj = pj * decay_factor;,                          \
+                         m[j] + one_minus_beta1 * (gj - m[j]))                      \
+        } else {                                                                    \
+            AG_ADAM_LOOP(T, SQRT, , m[j] + one_minus_beta1 * (gj - m[j]))           \
+        }                                                                           \
+    } else {  /* torch.lerp's other branch, exact at weight 1 */                    \
+        if (wd_mode == 1) {                                                         \
+            AG_ADAM_LOOP(T, SQRT, gj = gj + weight_decay * pj;,                     \
+                         gj - (gj - m[j]) * (1 - one_minus_beta1))                  \
+        } else if (wd_mode == 2) {                                                  \
+            AG_ADAM_LOOP(T, SQRT, pj = pj * decay_factor;,                          \
+                         gj - (gj - m[j]) * (1 - one_minus_beta1))                  \
+        } else {                                                                    \
+            AG_ADAM_LOOP(T, SQRT, , gj - (gj - m[j]) * (1 - one_minus_beta1))       \
+        }                                                                           \
+    }                                                                               \
+}
+
+AG_DEFINE_ADAM(float, f32, sqrtf)
+AG_DEFINE_ADAM(double, f64, sqrt)
+
 #pragma GCC diagnostic pop
 
 #endif

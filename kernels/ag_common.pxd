@@ -37,6 +37,15 @@ cdef extern from "ag_common.h" nogil:
     void ag_row_ce_bwd_f32(const float *x, float hi, float lo, float smooth, float scale, float *out, Py_ssize_t n)
     void ag_row_ce_bwd_f64(const double *x, double hi, double lo, double smooth, double scale, double *out, Py_ssize_t n)
 
+    void ag_adam_f32(float *p, const float *g, float *m, float *v, Py_ssize_t n,
+                     float one_minus_beta1, float beta2, float one_minus_beta2,
+                     float neg_step_size, float bias_correction2_sqrt, float eps,
+                     float weight_decay, float decay_factor, int wd_mode)
+    void ag_adam_f64(double *p, const double *g, double *m, double *v, Py_ssize_t n,
+                     double one_minus_beta1, double beta2, double one_minus_beta2,
+                     double neg_step_size, double bias_correction2_sqrt, double eps,
+                     double weight_decay, double decay_factor, int wd_mode)
+
 # Below this many elements a kernel runs serially: starting a team of
 # threads costs a few microseconds, more than the work saves.
 cdef enum:
