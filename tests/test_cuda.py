@@ -76,12 +76,14 @@ def test_synchronize_without_gpu_raises_clear_error():
         autograd.cuda.synchronize()
 
 
-def test_import_does_not_import_cupy():
+def test_import_does_not_import_cupy(tmp_path):
     code = ("import sys, autograd, autograd.cuda, autograd.nn, autograd.optim; "
             "autograd.cuda.__name__; print('cupy' in sys.modules)")
+    # Run the autograd this test imported (installed or in the source tree), from a neutral cwd.
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(ag.__file__)))
+    env = dict(os.environ, PYTHONPATH=package_parent + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                         timeout=120)
+                         cwd=tmp_path, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
 

@@ -10,7 +10,9 @@ import pytest
 import autograd as ag
 from autograd.examples import mnist as example
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The directory that holds the autograd this test imported (the installed package in CI, the
+# source tree in a development install), so subprocesses run that same package.
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(ag.__file__)))
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +114,7 @@ def test_missing_data_set_says_how_to_get_it(tmp_path, capsys, monkeypatch):
 
 
 def test_command_line_from_another_directory(tmp_path):
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT + os.pathsep + os.environ.get("PYTHONPATH", ""),
                AUTOGRAD_DATA=str(tmp_path / "cache"))
     process = subprocess.run([sys.executable, "-m", "autograd.examples.mnist", "--epochs", "1"],
                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
