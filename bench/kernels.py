@@ -16,6 +16,11 @@ pays it.  The ``(out=)`` rows time ReLU into a preallocated output to show
 the kernel's own bandwidth next to ``copy`` (``numpy.copyto``), the
 practical limit.
 
+Our kernels use threads only for large inputs (>= 2**20 elements for the
+elementwise and optimizer kernels, rows * cols >= 2**19 for the row kernels,
+m*n*k >= 2**24 for gemm; see kernels/ag_common.h and kernels/gemm.pyx), so
+on small sizes ``--threads 2`` and ``--threads 1`` should time the same.
+
 ``run(quick=False, threads=None) -> list[dict]`` returns figures in the
 schema of :mod:`bench.common` (one per kernel, size and engine), so
 ``python -m bench kernels`` can collect them.
@@ -317,7 +322,25 @@ def run(quick=False, threads=None, log=print):
         add("cross_entropy fwd+bwd", f"{shape}", ours_ce, _numpy_cross_entropy(x, t), torch_fn,
             bytes_moved=3 * x.nbytes)
 
+    for shape in elementwise_sizes:
+        x = (rng.standard_normal(shape, dtype=np.float32) * 4).astype(np.float32)
+        tx = tt(x)
+        special = optional_import("scipy.special")
+        candidates = {"1 / (1 + exp(-x))": lambda: 1 / (1 + np.exp(-x))}
+        if special is not None:
+            candidates["scipy.special.expit"] = lambda: special.expit(x)
+        add("sigmoid_forward", f"{shape}", lambda: cpu.sigmoid_forward(x), candidates,
+            (lambda: torch.sigmoid(tx)) if torch is not None else None, bytes_moved=2 * x.nbytes)
+
     hp = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
+    # the first layer of a 784-128-10 MLP: small enough to stay on one thread
+    layer = rng.standard_normal((128, 784), dtype=np.float32)
+    layer_g = rng.standard_normal((128, 784), dtype=np.float32)
+    layer_m, layer_v = np.zeros_like(layer), np.zeros_like(layer)
+    add("adam_step", "(128, 784) MLP layer",
+        lambda: cpu.adam_step(layer, layer_g, layer_m, layer_v, 10, hp["lr"]),
+        _numpy_adam(layer.copy(), layer_g, layer_m.copy(), layer_v.copy(), hp), None,
+        bytes_moved=7 * layer.nbytes)
     p = rng.standard_normal(n_params, dtype=np.float32)
     grad = rng.standard_normal(n_params, dtype=np.float32)
     m = np.zeros_like(p)

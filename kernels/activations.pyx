@@ -1,11 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Activation kernels: ReLU (forward, backward, fused bias+ReLU) and
+"""Activation kernels: ReLU (forward, backward, fused bias+ReLU), sigmoid and
 softmax / log-softmax over the last axis of a 2-D C-contiguous array.
 
 Elementwise kernels take flat (1-D) views and split them into fixed-size
 chunks handed to OpenMP threads (``schedule(static)``); row kernels give
-whole rows to threads.  Below ``PARALLEL_MIN_ELEMENTS`` everything runs on
-the calling thread.  Inputs are trusted: the wrapper in
+whole rows to threads.  Below ``PARALLEL_MIN_ELEMENTS`` elements (row
+kernels: ``PARALLEL_MIN_ROW_WORK`` = rows * cols, see ag_common.h)
+everything runs on the calling thread.  Inputs are trusted: the wrapper in
 :mod:`autograd.backend.cpu` checks dtypes, shapes and contiguity.
 """
 
@@ -18,6 +19,10 @@ from ag_common cimport *
 
 def _set_num_threads(int n):
     ag_set_module_threads(n)
+
+
+def _set_parallel_thresholds(Py_ssize_t elements, Py_ssize_t row_work):
+    ag_set_module_parallel_thresholds(elements, row_work)
 
 
 # Elements per work item of the elementwise loops: large enough that the
@@ -80,6 +85,29 @@ def relu_backward(const floating[::1] grad, const floating[::1] x, floating[::1]
             _relu_backward_chunk(pg + start, px + start, po + start, min(CHUNK, n - start))
 
 
+def sigmoid_forward(const floating[::1] x, floating[::1] out):
+    """``out = 1 / (1 + exp(-x))`` elementwise over flat arrays of equal length (``out`` may be ``x``).
+
+    Stable in both tails (``exp`` only ever sees ``-|x|``); results below the
+    smallest normal number flush to 0.
+    """
+    cdef Py_ssize_t n = x.shape[0], nchunks = (n + CHUNK - 1) // CHUNK, c, start
+    cdef const floating *px
+    cdef floating *po
+    if n == 0:
+        return
+    px = &x[0]
+    po = &out[0]
+    with nogil:
+        for c in prange(nchunks, schedule='static', num_threads=ag_threads(),
+                        use_threads_if=n >= PARALLEL_MIN_ELEMENTS):
+            start = c * CHUNK
+            if floating is float:
+                ag_sigmoid_f32(px + start, po + start, min(CHUNK, n - start))
+            else:
+                ag_sigmoid_f64(px + start, po + start, min(CHUNK, n - start))
+
+
 cdef inline void _bias_relu_row(floating *x, const floating *bias, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t j
     cdef floating v
@@ -138,7 +166,7 @@ def softmax_forward(const floating[:, ::1] x, floating[:, ::1] out):
     po = &out[0, 0]
     with nogil:
         for i in prange(rows, schedule='static', num_threads=ag_threads(),
-                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
+                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ROW_WORK):
             _softmax_row(px + i * cols, po + i * cols, cols)
 
 
@@ -153,7 +181,7 @@ def log_softmax_forward(const floating[:, ::1] x, floating[:, ::1] out):
     po = &out[0, 0]
     with nogil:
         for i in prange(rows, schedule='static', num_threads=ag_threads(),
-                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
+                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ROW_WORK):
             _log_softmax_row(px + i * cols, po + i * cols, cols)
 
 
@@ -186,7 +214,7 @@ def softmax_backward(const floating[:, ::1] grad, const floating[:, ::1] y, floa
     po = &out[0, 0]
     with nogil:
         for i in prange(rows, schedule='static', num_threads=ag_threads(),
-                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
+                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ROW_WORK):
             _softmax_backward_row(pg + i * cols, py + i * cols, po + i * cols, cols)
 
 
@@ -203,5 +231,5 @@ def log_softmax_backward(const floating[:, ::1] grad, const floating[:, ::1] y, 
     po = &out[0, 0]
     with nogil:
         for i in prange(rows, schedule='static', num_threads=ag_threads(),
-                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
+                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ROW_WORK):
             _log_softmax_backward_row(pg + i * cols, py + i * cols, po + i * cols, cols)

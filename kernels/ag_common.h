@@ -56,6 +56,25 @@ static int ag_num_threads_setting = 0;
 
 static inline void ag_set_module_threads(int n) { ag_num_threads_setting = n; }
 
+/* Below these sizes a kernel runs on the calling thread only.  Starting a
+ * team costs a few microseconds, but the real cost is on a machine whose
+ * cores are shared with other processes: a parallel region waits for its
+ * slowest thread, and a descheduled worker makes it wait a scheduler tick
+ * (~10 ms) for ~0.1 ms of work.  So a region is only worth that risk when
+ * two threads are clearly (> 1.5x) faster on a quiet machine; measured on a
+ * 2-core VM with bench/kernels.py.  Per module, like the thread count;
+ * autograd._C._set_parallel_thresholds sets them all (the tests lower them
+ * to exercise the threaded paths on small arrays). */
+#define AG_PARALLEL_MIN_ELEMENTS ((Py_ssize_t)1 << 20) /* elementwise, optimizers: elements */
+#define AG_PARALLEL_MIN_ROW_WORK ((Py_ssize_t)1 << 19) /* softmax, log-softmax, CE: rows*cols */
+static Py_ssize_t ag_parallel_min_elements = AG_PARALLEL_MIN_ELEMENTS;
+static Py_ssize_t ag_parallel_min_row_work = AG_PARALLEL_MIN_ROW_WORK;
+
+static inline void ag_set_module_parallel_thresholds(Py_ssize_t elements, Py_ssize_t row_work) {
+    ag_parallel_min_elements = elements;
+    ag_parallel_min_row_work = row_work;
+}
+
 static inline int ag_threads(void) {
     int n = ag_num_threads_setting;
     return n > 0 ? n : omp_get_max_threads();
@@ -308,6 +327,28 @@ AG_CLONES static void ag_adam_##SUF(T *p, const T *g, T *m, T *v, Py_ssize_t n, 
 
 AG_DEFINE_ADAM(float, f32, sqrtf)
 AG_DEFINE_ADAM(double, f64, sqrt)
+
+
+/* ----------------------------- sigmoid -------------------------------------
+ * out = 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0,
+ * written branch-free as e = exp(-|x|), r = 1 / (1 + e), out = x >= 0 ? r : e*r
+ * so that it vectorizes (one exp of a non-positive argument per element,
+ * never an overflow).  Results below the smallest normal number (x < -87.3
+ * in float32, -708 in float64) flush to 0; NaN propagates; +-inf give 1 / 0.
+ * `out` may be `x`. */
+#define AG_DEFINE_SIGMOID(T, SUF, EXP_NONPOS, FABS)                                  \
+AG_CLONES static void ag_sigmoid_##SUF(const T *x, T *out, Py_ssize_t n) {          \
+    AG_SIMD                                                                         \
+    for (Py_ssize_t j = 0; j < n; j++) {                                            \
+        T xj = x[j];                                                                \
+        T e = EXP_NONPOS(-FABS(xj));                                                \
+        T r = (T)1 / ((T)1 + e);                                                    \
+        out[j] = xj >= 0 ? r : e * r;                                               \
+    }                                                                               \
+}
+
+AG_DEFINE_SIGMOID(float, f32, ag_expf_nonpos, fabsf)
+AG_DEFINE_SIGMOID(double, f64, ag_exp_nonpos, fabs)
 
 #pragma GCC diagnostic pop
 

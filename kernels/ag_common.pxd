@@ -11,6 +11,15 @@ cdef extern from "ag_common.h" nogil:
     void ag_set_module_threads(int n)
     int ag_threads()
 
+    # Below these sizes a kernel runs on the calling thread only (why: see
+    # ag_common.h).  PARALLEL_MIN_ELEMENTS: elementwise and optimizer
+    # kernels, in elements; PARALLEL_MIN_ROW_WORK: row kernels, rows * cols.
+    const Py_ssize_t AG_PARALLEL_MIN_ELEMENTS
+    const Py_ssize_t AG_PARALLEL_MIN_ROW_WORK
+    Py_ssize_t PARALLEL_MIN_ELEMENTS "ag_parallel_min_elements"
+    Py_ssize_t PARALLEL_MIN_ROW_WORK "ag_parallel_min_row_work"
+    void ag_set_module_parallel_thresholds(Py_ssize_t elements, Py_ssize_t row_work)
+
     float ag_expf(float x)
     double ag_exp(double x)
     float ag_expf_nonpos(float x)
@@ -46,7 +55,5 @@ cdef extern from "ag_common.h" nogil:
                      double neg_step_size, double bias_correction2_sqrt, double eps,
                      double weight_decay, double decay_factor, int wd_mode)
 
-# Below this many elements a kernel runs serially: starting a team of
-# threads costs a few microseconds, more than the work saves.
-cdef enum:
-    PARALLEL_MIN_ELEMENTS = 32768
+    void ag_sigmoid_f32(const float *x, float *out, Py_ssize_t n)
+    void ag_sigmoid_f64(const double *x, double *out, Py_ssize_t n)

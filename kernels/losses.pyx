@@ -26,6 +26,10 @@ def _set_num_threads(int n):
     ag_set_module_threads(n)
 
 
+def _set_parallel_thresholds(Py_ssize_t elements, Py_ssize_t row_work):
+    ag_set_module_parallel_thresholds(elements, row_work)
+
+
 cdef inline floating _ce_row(const floating *x, Py_ssize_t n, int64_t t, int64_t ignore_index,
                              double label_smoothing, double *lse_out) noexcept nogil:
     # lse is kept in double: for float32 logits near 1e4, m + log(s) rounded to
@@ -70,7 +74,7 @@ def cross_entropy_forward(const floating[:, ::1] logits, const int64_t[::1] targ
     ps = &lse_out[0]
     with nogil:
         for i in prange(rows, schedule='static', num_threads=ag_threads(),
-                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
+                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ROW_WORK):
             pl[i] = _ce_row(px + i * cols, cols, pt[i], ignore_index, label_smoothing, ps + i)
 
 
@@ -111,7 +115,7 @@ def cross_entropy_backward(const floating[:, ::1] logits, const int64_t[::1] tar
     po = &out[0, 0]
     with nogil:
         for i in prange(rows, schedule='static', num_threads=ag_threads(),
-                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
+                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ROW_WORK):
             _ce_backward_row(px + i * cols, cols, pt[i], ignore_index, ps[i], pscale[i], ls,
                              po + i * cols)
 

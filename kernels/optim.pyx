@@ -22,6 +22,10 @@ def _set_num_threads(int n):
     ag_set_module_threads(n)
 
 
+def _set_parallel_thresholds(Py_ssize_t elements, Py_ssize_t row_work):
+    ag_set_module_parallel_thresholds(elements, row_work)
+
+
 cdef enum:
     CHUNK = 16384
 

@@ -8,10 +8,28 @@ setting is recorded but the kernels run serially and
 ``get_num_threads()`` returns 1.
 """
 
-from ag_common cimport AG_HAVE_OPENMP, omp_get_max_threads, omp_set_num_threads, ag_set_module_threads
+from ag_common cimport (AG_HAVE_OPENMP, omp_get_max_threads, omp_set_num_threads,
+                        ag_set_module_threads, ag_set_module_parallel_thresholds,
+                        AG_PARALLEL_MIN_ELEMENTS, AG_PARALLEL_MIN_ROW_WORK,
+                        PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_ROW_WORK)
 
 #: True when the extension modules were compiled with OpenMP.
 HAVE_OPENMP = bool(AG_HAVE_OPENMP)
+#: The default sizes from which the kernels use threads: ``"elements"`` for
+#: elementwise and optimizer kernels (size of the flat array), ``"row_work"``
+#: for the row kernels (softmax, log-softmax, cross-entropy: rows * cols).
+#: Smaller inputs run on the calling thread (ag_common.h says why the bar is high).
+DEFAULT_PARALLEL_THRESHOLDS = {"elements": AG_PARALLEL_MIN_ELEMENTS,
+                               "row_work": AG_PARALLEL_MIN_ROW_WORK}
+
+
+def _set_parallel_thresholds(Py_ssize_t elements, Py_ssize_t row_work):
+    ag_set_module_parallel_thresholds(elements, row_work)
+
+
+def get_parallel_thresholds():
+    """The sizes from which the kernels use threads now (see DEFAULT_PARALLEL_THRESHOLDS)."""
+    return {"elements": PARALLEL_MIN_ELEMENTS, "row_work": PARALLEL_MIN_ROW_WORK}
 
 cdef int _requested = 0
 

@@ -65,7 +65,12 @@ def _compile_header_probe(tmp_path, extra_flags):
             float m = ag_row_max_f32(x, 5);
             float s = ag_row_exp_shift_sum_f32(x, m, out, 5);
             ag_set_module_threads(3);
-            printf("%d %d %.6f %.6f %.9g\\n", AG_HAVE_OPENMP, ag_threads(), m, s, ag_expf(-1.0f));
+            float sx[4] = {-100.0f, 0.0f, 2.0f, -2.0f}, sy[4];
+            ag_sigmoid_f32(sx, sy, 4);
+            ag_set_module_parallel_thresholds(7, 9);
+            printf("%d %d %.6f %.6f %.9g %.9g %.9g %.9g %.9g %d %d\\n", AG_HAVE_OPENMP,
+                   ag_threads(), m, s, ag_expf(-1.0f), sy[0], sy[1], sy[2], sy[3],
+                   (int)ag_parallel_min_elements, (int)ag_parallel_min_row_work);
             return 0;
         }
     """))
@@ -82,7 +87,8 @@ def _compile_header_probe(tmp_path, extra_flags):
 
 @pytest.mark.parametrize("flags", [[], ["-fopenmp"]], ids=["serial", "openmp"])
 def test_common_header_compiles_with_and_without_openmp(tmp_path, flags):
-    have_openmp, threads, m, s, e = _compile_header_probe(tmp_path, flags)
+    (have_openmp, threads, m, s, e, *sig, min_elements,
+     min_row_work) = _compile_header_probe(tmp_path, flags)
     assert have_openmp == ("1" if flags else "0")
     assert threads == "3"
     assert float(m) == 2.0
@@ -91,6 +97,28 @@ def test_common_header_compiles_with_and_without_openmp(tmp_path, flags):
     expected = sum(math.exp(v - 2.0) for v in (-1.0, 0.5, 2.0, -3.0, 0.0))
     assert abs(float(s) - expected) < 1e-6
     assert abs(float(e) - math.exp(-1.0)) < 1e-7
+    # sigmoid(-100) is below float32's smallest normal number: flushed to 0
+    for got, x in zip(sig, (-100.0, 0.0, 2.0, -2.0)):
+        want = 0.0 if x == -100.0 else 1 / (1 + math.exp(-x))
+        assert abs(float(got) - want) < 1e-7, (x, got)
+    assert (min_elements, min_row_work) == ("7", "9")
+
+
+@pytest.mark.parametrize("preset", [None, "ACTIVE"])
+def test_omp_wait_policy_defaults_to_passive_unless_set(preset):
+    """Importing the kernels makes idle OpenMP workers sleep instead of spinning
+    (spinning starves BLAS's threads on small machines), unless the user chose."""
+    env = dict(os.environ)
+    env.pop("OMP_WAIT_POLICY", None)
+    env.pop("GOMP_SPINCOUNT", None)
+    if preset is not None:
+        env["OMP_WAIT_POLICY"] = preset
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    result = subprocess.run(
+        [sys.executable, "-c", "import os, autograd._C; print(os.environ['OMP_WAIT_POLICY'])"],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (preset or "PASSIVE")
 
 
 def test_pyproject_declares_requirements():

@@ -65,12 +65,19 @@ def always_use_kernels(monkeypatch):
     monkeypatch.setattr(cpu_module, "_SMALL_GEMM_FLOPS", 0)
 
 
+# Parallel thresholds low enough that the small arrays of these tests run
+# threaded (the defaults keep anything below ~1M elements on one thread).
+TEST_PARALLEL_THRESHOLDS = dict(elements=32768, row_work=32768)
+
+
 @pytest.fixture(params=[1, 2], ids=["threads1", "threads2"])
 def threads(request):
     before = _C.get_num_threads()
+    thresholds = _C._set_parallel_thresholds(**TEST_PARALLEL_THRESHOLDS)
     _C.set_num_threads(request.param)
     yield request.param
     _C.set_num_threads(before)
+    _C._set_parallel_thresholds(**thresholds)
 
 
 # ----------------------------------------------------------------------
@@ -584,12 +591,14 @@ def test_thread_counts_give_identical_results():
     target = rng.integers(0, 300, size=257)
     g = random(rng, x.shape, np.float32)
     before = _C.get_num_threads()
+    thresholds = _C._set_parallel_thresholds(**TEST_PARALLEL_THRESHOLDS)
 
     def run_all():
         p, m, v = x.copy(), np.zeros_like(x), np.zeros_like(x)
         CPU.adam_step(p, g, m, v, 1, 1e-3)
         loss, lse = CPU.cross_entropy_forward(x, target, "none")
-        return [CPU.relu_forward(x), CPU.relu_backward(g, x), CPU.softmax_forward(x),
+        return [CPU.relu_forward(x), CPU.relu_backward(g, x), CPU.sigmoid_forward(x),
+                CPU.softmax_forward(x),
                 CPU.log_softmax_forward(x), CPU.softmax_backward(g, CPU.softmax_forward(x)),
                 loss, lse, CPU.cross_entropy_backward(np.ones((), np.float32), x, target, lse), p]
 
@@ -600,6 +609,7 @@ def test_thread_counts_give_identical_results():
         two = run_all()
     finally:
         _C.set_num_threads(before)
+        _C._set_parallel_thresholds(**thresholds)
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
 
@@ -637,3 +647,210 @@ def test_read_only_and_broadcast_inputs():
     p = random(rng, (6, 5), np.float32)
     CPU.adam_step(p, x, np.zeros_like(p), np.zeros_like(p), 1, 1e-3)
     assert np.isfinite(p).all()
+
+
+def test_parallel_thresholds():
+    """Threads only for large inputs: a descheduled worker on a busy machine stalls a
+    parallel region for ~10 ms, so the MLP-sized kernels must stay on one thread."""
+    defaults = _C.parallel.DEFAULT_PARALLEL_THRESHOLDS
+    assert _C.parallel.get_parallel_thresholds() == defaults
+    elements, row_work = defaults["elements"], defaults["row_work"]
+    # (4096, 4096) still runs threaded, elementwise and row-wise
+    assert 4096 * 4096 >= elements and 4096 * 4096 >= row_work
+    # a 784-128-10 MLP at batch 64: activations, the largest parameter, the logits
+    for size in (64 * 128, 128 * 784, 256 * 1024):
+        assert size < elements
+    for rows, cols in ((64, 10), (256, 10), (256, 1024)):
+        assert rows * cols < row_work
+    old = _C._set_parallel_thresholds(10, 20)
+    try:
+        assert old == defaults
+        assert _C.parallel.get_parallel_thresholds() == {"elements": 10, "row_work": 20}
+        assert _C._set_parallel_thresholds(row_work=5) == {"elements": 10, "row_work": 20}
+        assert _C.parallel.get_parallel_thresholds() == {"elements": 10, "row_work": 5}
+        with pytest.raises(ValueError, match=">= 0"):
+            _C._set_parallel_thresholds(-1)
+    finally:
+        _C._set_parallel_thresholds(**defaults)
+    assert _C.parallel.get_parallel_thresholds() == defaults
+
+
+def _openblas_thread_count():
+    lib = _C._openblas
+    getter = getattr(lib, "scipy_openblas_get_num_threads", None) or getattr(
+        lib, "openblas_get_num_threads", None)
+    if getter is None:
+        pytest.skip("SciPy's BLAS is not a bundled OpenBLAS")
+    import ctypes
+    getter.restype = ctypes.c_int
+    return getter()
+
+
+def test_small_gemm_single_blas_thread_is_restored():
+    """Small products run on one BLAS thread (openblas_set_num_threads_local); the
+    configured count is back afterwards, and both paths give the same numbers."""
+    if _C._openblas is None or not hasattr(_C._openblas, "openblas_set_num_threads_local"):
+        assert not _C.gemm._has_blas_local_threads()
+        pytest.skip("this BLAS has no openblas_set_num_threads_local")
+    assert _C.gemm._has_blas_local_threads()
+    limit = _C.gemm._get_serial_max_work()
+    assert 64 * 784 * 128 < limit <= 512 ** 3   # MLP products serial, 512^3 threaded
+    rng = np.random.default_rng(20)
+    a = random(rng, (64, 784), np.float32)
+    b = random(rng, (784, 128), np.float32)
+    big_a = random(rng, (300, 300), np.float64)
+    before = _C.get_num_threads()
+    try:
+        for n in (2, 1):
+            _C.set_num_threads(n)
+            count = _openblas_thread_count()
+            serial = CPU.gemm(a, b)
+            assert _openblas_thread_count() == count
+            CPU.matmul(np.ones((3, 8, 8)), np.ones((3, 8, 8)))   # batched, serial too
+            assert _openblas_thread_count() == count
+            old = _C.gemm._set_serial_max_work(0)   # now every product uses BLAS's threads
+            try:
+                threaded = CPU.gemm(a, b)
+                np.testing.assert_allclose(threaded, serial, rtol=1e-4, atol=2e-4)
+                np.testing.assert_allclose(CPU.gemm(big_a, big_a), big_a @ big_a, rtol=1e-12,
+                                           atol=1e-12)
+            finally:
+                _C.gemm._set_serial_max_work(old)
+            assert _openblas_thread_count() == count
+    finally:
+        _C.set_num_threads(before)
+    with pytest.raises(ValueError, match=">= 0"):
+        _C.gemm._set_serial_max_work(-1)
+
+
+def test_concurrent_small_gemms_leave_blas_threads_as_configured():
+    """With a process-wide setter (SciPy's pthreads OpenBLAS) threads doing small products
+    at once must not restore each other's single-thread setting."""
+    if not _C.gemm._has_blas_local_threads():
+        pytest.skip("this BLAS has no openblas_set_num_threads_local")
+    import threading
+
+    rng = np.random.default_rng(25)
+    a = random(rng, (32, 200), np.float64)
+    b = random(rng, (200, 64), np.float64)
+    expected = a @ b
+    before = _C.get_num_threads()
+    errors = []
+
+    def work():
+        try:
+            for _ in range(300):
+                np.testing.assert_allclose(CPU.gemm(a, b), expected, rtol=1e-12, atol=1e-12)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    try:
+        _C.set_num_threads(2)
+        count = _openblas_thread_count()
+        workers = [threading.Thread(target=work) for _ in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert not errors, errors[0]
+        assert _openblas_thread_count() == count
+    finally:
+        _C.set_num_threads(before)
+
+
+def test_gemm_without_thread_local_setter():
+    """A BLAS without openblas_set_num_threads_local: products just use its own threading."""
+    rng = np.random.default_rng(21)
+    a = random(rng, (20, 30), np.float64)
+    b = random(rng, (30, 10), np.float64)
+    had = _C.gemm._has_blas_local_threads()
+    _C.gemm._set_blas_local_threads_fn(0)
+    try:
+        assert not _C.gemm._has_blas_local_threads()
+        np.testing.assert_allclose(CPU.gemm(a, b), a @ b, rtol=1e-12)
+    finally:
+        assert _C._install_blas_local_threads(_C._openblas) == had
+    assert _C.gemm._has_blas_local_threads() == had
+
+
+# ----------------------------------------------------------------------
+# sigmoid and erf
+# ----------------------------------------------------------------------
+SIGMOID_SPECIALS = [-1000.0, -700.0, -100.0, -87.0, -30.0, -1.0, -1e-8, -0.0, 0.0, 1e-8, 0.5,
+                    15.0, 17.0, 40.0, 100.0, 1000.0, np.inf, -np.inf, np.nan]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("backend", [CPU, REF], ids=["cpu", "generic"])
+def test_sigmoid_forward_against_torch(torch, dtype, backend, threads):
+    rng = np.random.default_rng(22)
+    x = np.concatenate([random(rng, (3000,), dtype, 8.0), np.array(SIGMOID_SPECIALS, dtype)])
+    y = backend.sigmoid_forward(x)
+    assert y.dtype == dtype and y.shape == x.shape
+    expected = torch.sigmoid(torch.tensor(x)).numpy()
+    # outputs below the smallest normal number may flush to 0
+    np.testing.assert_allclose(y, expected, rtol=4e-7 if dtype == np.float32 else 1e-15,
+                               atol=np.finfo(dtype).tiny)
+    assert np.isnan(y[-1])
+    assert (y[:-1] >= 0).all() and (y[:-1] <= 1).all()
+
+
+@SETTINGS
+@given(shape=st.lists(st.integers(0, 7), min_size=0, max_size=3).map(tuple), dtype=DTYPES,
+       kind=LAYOUTS, seed=st.integers(0, 2**16))
+def test_sigmoid_forward_layouts(shape, dtype, kind, seed):
+    rng = np.random.default_rng(seed)
+    base = random(rng, shape, dtype, 10.0)
+    x = layout(base, kind) if base.ndim >= 1 else base
+    y = CPU.sigmoid_forward(x)
+    assert y.shape == shape and y.dtype == dtype
+    np.testing.assert_allclose(y, REF.sigmoid_forward(base.astype(np.float64)), **tol(dtype))
+
+
+def test_sigmoid_forward_other_dtypes_and_errors():
+    x16 = np.array([-2.0, 0.0, 2.0], np.float16)
+    y16 = CPU.sigmoid_forward(x16)
+    assert y16.dtype == np.float16
+    np.testing.assert_allclose(y16, 1 / (1 + np.exp(-x16.astype(np.float64))), rtol=1e-3)
+    np.testing.assert_allclose(CPU.sigmoid_forward(np.float32(0.0)), 0.5)
+    with pytest.raises(TypeError, match="sigmoid"):
+        CPU.sigmoid_forward([0.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("backend", [CPU, REF], ids=["cpu", "generic"])
+def test_erf_against_torch(torch, dtype, backend):
+    rng = np.random.default_rng(23)
+    x = np.concatenate([random(rng, (2, 50), dtype, 3.0).ravel(),
+                        np.array([0.0, -0.0, 6.0, -6.0, np.inf, -np.inf, np.nan], dtype)])
+    y = backend.erf(x)
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y, torch.erf(torch.tensor(x)).numpy(),
+                               rtol=2e-6 if dtype == np.float32 else 1e-14, atol=1e-7)
+    assert np.isnan(y[-1])
+
+
+# ----------------------------------------------------------------------
+# cross-entropy where every target is ignored
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("backend", [CPU, REF], ids=["cpu", "generic"])
+def test_cross_entropy_all_targets_ignored_matches_torch(torch, dtype, reduction,
+                                                         label_smoothing, backend):
+    """PyTorch: the mean loss is NaN (0 / 0 rows), but the gradient is all zeros."""
+    rng = np.random.default_rng(24)
+    logits = random(rng, (5, 4), dtype, 3.0)
+    target = np.full(5, 7, dtype=np.int64)
+    loss, lse = backend.cross_entropy_forward(logits, target, reduction, 7, label_smoothing)
+    t_logits = torch.tensor(logits, requires_grad=True)
+    t_loss = torch.nn.functional.cross_entropy(t_logits, torch.tensor(target), reduction=reduction,
+                                               ignore_index=7, label_smoothing=label_smoothing)
+    np.testing.assert_allclose(loss, t_loss.detach().numpy(), equal_nan=True)
+    grad = np.ones((5,) if reduction == "none" else (), dtype)
+    t_loss.backward(torch.tensor(grad))
+    dx = backend.cross_entropy_backward(grad, logits, target, lse, reduction, 7, label_smoothing)
+    assert dx.dtype == dtype and dx.shape == logits.shape
+    np.testing.assert_array_equal(dx, t_logits.grad.numpy())
+    np.testing.assert_array_equal(dx, 0)

@@ -25,6 +25,20 @@ _BUILD_HINT = (
     "from another directory."
 )
 
+import os as _os
+
+# libgomp's default wait policy lets idle OpenMP workers spin (~300k
+# iterations) after every parallel region.  On a machine with few cores
+# that spinning takes the cores away from OpenBLAS's threads, which run the
+# matrix products between our regions: a 784-1024-1024-10 MLP step (batch
+# 1024, 2 cores) took 146 ms with spinning workers and 93 ms with
+# OMP_WAIT_POLICY=PASSIVE (sleeping workers).  libgomp reads the variable
+# once, when it is loaded, which is the import below; so set it here, and
+# only when the user has not chosen a policy (OMP_WAIT_POLICY or
+# GOMP_SPINCOUNT).  No effect if another library loaded libgomp first.
+if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
+    _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+
 try:
     from . import activations, gemm, losses, optim, parallel
 except ImportError as exc:  # not built, built for another Python, or a missing symbol
@@ -36,13 +50,14 @@ _KERNEL_MODULES = (gemm, activations, losses, optim, parallel)
 HAVE_OPENMP = parallel.HAVE_OPENMP
 
 
-def _find_blas_thread_setter():
-    """``set_num_threads(int)`` of the OpenBLAS behind scipy.linalg.cython_blas, or None.
+def _find_openblas():
+    """The ``ctypes.CDLL`` of the OpenBLAS behind scipy.linalg.cython_blas, or None.
 
     The matrix products go through SciPy's BLAS, whose thread pool is not
     OpenMP's; SciPy's wheels bundle OpenBLAS as ``libscipy_openblas*`` next
     to the package.  Loading it again by path returns the copy already in
-    the process.  Best effort: any other BLAS keeps its own setting.
+    the process (``gemm`` imported cython_blas, which loaded it).  Best
+    effort: any other BLAS keeps its own threading.
     """
     import ctypes
     import glob
@@ -59,15 +74,100 @@ def _find_blas_thread_setter():
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        for symbol in ("scipy_openblas_set_num_threads", "scipy_openblas_set_num_threads64_",
-                       "openblas_set_num_threads"):
-            setter = getattr(lib, symbol, None)
-            if setter is not None:
-                setter.argtypes = [ctypes.c_int]
-                setter.restype = None
-                return setter
+        if any(hasattr(lib, symbol) for symbol in _GLOBAL_SETTERS + _LOCAL_SETTERS):
+            return lib
     return None
 
+
+_GLOBAL_SETTERS = ("scipy_openblas_set_num_threads", "scipy_openblas_set_num_threads64_",
+                   "openblas_set_num_threads")
+# int openblas_set_num_threads_local(int) -> previous (OpenBLAS >= 0.3.27); thread-local
+# in OpenMP builds of OpenBLAS, process-wide in pthreads builds
+_LOCAL_SETTERS = ("openblas_set_num_threads_local", "scipy_openblas_set_num_threads_local",
+                  "scipy_openblas_set_num_threads_local64_")
+
+
+def _find_blas_thread_setter(lib=None):
+    """``set_num_threads(int)`` of the OpenBLAS behind scipy.linalg.cython_blas, or None."""
+    import ctypes
+
+    lib = lib if lib is not None else _find_openblas()
+    if lib is None:
+        return None
+    for symbol in _GLOBAL_SETTERS:
+        setter = getattr(lib, symbol, None)
+        if setter is not None:
+            setter.argtypes = [ctypes.c_int]
+            setter.restype = None
+            return setter
+    return None
+
+
+def _blas_getter(lib):
+    import ctypes
+
+    for symbol in ("scipy_openblas_get_num_threads", "scipy_openblas_get_num_threads64_",
+                   "openblas_get_num_threads"):
+        getter = getattr(lib, symbol, None)
+        if getter is not None:
+            getter.argtypes = []
+            getter.restype = ctypes.c_int
+            return getter
+    return None
+
+
+def _setter_is_process_wide(lib, setter):
+    """Whether ``openblas_set_num_threads_local`` changes every thread's count (pthreads
+    builds of OpenBLAS, like SciPy's wheels) or only the caller's (OpenMP builds):
+    set 1 here and look from another thread.  When it cannot tell, says True,
+    which is safe either way (see kernels/gemm.pyx)."""
+    import threading
+
+    getter = _blas_getter(lib)
+    if getter is None:
+        return True
+    before = getter()
+    if before <= 1:
+        return True
+    seen = []
+    previous = setter(1)
+    try:
+        probe = threading.Thread(target=lambda: seen.append(getter()))
+        probe.start()
+        probe.join()
+    finally:
+        setter(previous)
+    return not seen or seen[0] == 1
+
+
+def _install_blas_local_threads(lib=None):
+    """Give ``gemm`` the address of OpenBLAS's ``openblas_set_num_threads_local``, so
+    that small products run on one BLAS thread (see kernels/gemm.pyx).  Returns True
+    when installed; False (products keep the BLAS's own threading) when this BLAS
+    has no such function."""
+    import ctypes
+
+    lib = lib if lib is not None else _find_openblas()
+    address = 0
+    process_wide = True
+    if lib is not None:
+        for symbol in _LOCAL_SETTERS:
+            fn = getattr(lib, symbol, None)
+            if fn is not None:
+                fn.argtypes = [ctypes.c_int]
+                fn.restype = ctypes.c_int
+                address = ctypes.cast(fn, ctypes.c_void_p).value or 0
+                process_wide = _setter_is_process_wide(lib, fn)
+                break
+    gemm._set_blas_local_threads_fn(address, process_wide)
+    return address != 0
+
+
+try:
+    _openblas = _find_openblas()
+    _install_blas_local_threads(_openblas)
+except Exception:  # a BLAS we cannot inspect must never break the import
+    _openblas = None
 
 _blas_set_num_threads = None
 _blas_lookup_done = False
@@ -100,11 +200,31 @@ def set_num_threads(n):
     if not _blas_lookup_done:
         _blas_lookup_done = True
         try:
-            _blas_set_num_threads = _find_blas_thread_setter()
+            _blas_set_num_threads = _find_blas_thread_setter(_openblas)
         except Exception:  # a BLAS we cannot drive must never break the call
             _blas_set_num_threads = None
     if _blas_set_num_threads is not None:
         _blas_set_num_threads(n)
+        gemm._blas_threads_changed(n)
+
+
+def _set_parallel_thresholds(elements=None, row_work=None):
+    """Set the sizes from which the OpenMP kernels use threads; returns the old ones.
+
+    ``elements`` applies to the elementwise and optimizer kernels (array
+    size), ``row_work`` to softmax / log-softmax / cross-entropy (rows * cols);
+    ``None`` keeps a value.  For tests (which lower them to exercise the
+    threaded paths on small arrays) and for tuning; the defaults are
+    ``parallel.DEFAULT_PARALLEL_THRESHOLDS``.
+    """
+    old = parallel.get_parallel_thresholds()
+    elements = old["elements"] if elements is None else int(elements)
+    row_work = old["row_work"] if row_work is None else int(row_work)
+    if elements < 0 or row_work < 0:
+        raise ValueError(f"parallel thresholds must be >= 0, got {elements} and {row_work}")
+    for module in _KERNEL_MODULES:
+        module._set_parallel_thresholds(elements, row_work)
+    return old
 
 
 def get_num_threads():

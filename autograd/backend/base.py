@@ -110,6 +110,39 @@ class Backend:
         xp.maximum(x, xp.zeros((), dtype=x.dtype), out=x)
         return x
 
+    def sigmoid_forward(self, x):
+        """The logistic function ``1 / (1 + exp(-x))`` elementwise, without overflow.
+
+        Evaluated as ``r = 1 / (1 + exp(-|x|))`` and ``x >= 0 ? r : exp(-|x|) * r``,
+        so ``exp`` never sees a positive argument and both tails are accurate.
+
+        Example::
+
+            >>> backend.sigmoid_forward(numpy.array([0.0, 1000.0, -1000.0]))
+            array([0.5, 1. , 0. ])
+        """
+        xp = self.xp
+        e = xp.exp(-xp.abs(x))
+        r = 1.0 / (1.0 + e)
+        return xp.where(x >= 0, r, e * r).astype(x.dtype, copy=False)
+
+    def erf(self, x):
+        """The error function ``erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise,
+        in ``x``'s dtype.
+
+        Uses ``xp.erf`` when the array module has one, else ``scipy.special.erf``
+        (a ufunc, so it also serves array types that implement ``__array_ufunc__``).
+
+        Example::
+
+            >>> backend.erf(numpy.array([0.0, 1.0]))
+            array([0.       , 0.84270079])
+        """
+        fn = getattr(self.xp, "erf", None)
+        if fn is None:
+            from scipy.special import erf as fn
+        return fn(x).astype(x.dtype, copy=False)
+
     def softmax_forward(self, x, axis=-1):
         """Numerically stable softmax along ``axis``."""
         xp = self.xp
@@ -222,7 +255,8 @@ class Backend:
             scale = xp.broadcast_to(grad, (n,)) * valid
             if reduction == "mean":
                 count = int(valid.sum())
-                scale = scale / count if count else scale * float("nan")
+                # every row ignored: the loss is 0/0 = NaN, but PyTorch's gradient is 0
+                scale = scale / count if count else xp.zeros_like(scale)
         g *= scale.astype(dtype, copy=False)[:, None]
         return g
 

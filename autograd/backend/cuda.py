@@ -513,6 +513,25 @@ class CUDABackend(Backend):
             return super().relu_forward(x)
         return self._kernel("relu_forward")(x)
 
+    def erf(self, x):
+        """``cupyx.scipy.special.erf`` (an elementwise CUDA kernel), in ``x``'s dtype."""
+        special = self._special()
+        if special is None:   # a CuPy stand-in without cupyx: the generic ufunc path
+            return super().erf(x)
+        return special.erf(x).astype(x.dtype, copy=False)
+
+    def _special(self):
+        special = getattr(self, "_special_module", False)
+        if special is False:
+            special = None
+            if getattr(self._cupy, "__name__", "") == "cupy":
+                try:
+                    import cupyx.scipy.special as special
+                except ImportError:
+                    special = None
+            self._special_module = special
+        return special
+
     def relu_backward(self, grad, x):
         if grad.dtype != x.dtype or grad.dtype.kind != "f" or grad.shape != x.shape:
             return super().relu_backward(grad, x)

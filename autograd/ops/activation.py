@@ -110,7 +110,7 @@ class GELU(ArrayFunction):
 
     @staticmethod
     def forward(ctx, backend, x):
-        cdf = 0.5 * (1.0 + _E.erf_array(backend, x * _SQRT1_2))
+        cdf = 0.5 * (1.0 + backend.erf(x * _SQRT1_2))
         return (x * cdf).astype(x.dtype, copy=False)
 
     @staticmethod
@@ -175,7 +175,7 @@ class Sigmoid(ArrayFunction):
 
     @staticmethod
     def forward(ctx, backend, x):
-        return sigmoid_array(backend, x)
+        return backend.sigmoid_forward(x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -184,30 +184,6 @@ class Sigmoid(ArrayFunction):
             y = out._data
             return _wrap(grad._data * (y * (1.0 - y)), grad._backend)
         return _E.mul(grad, _E.mul(out, _E.RSubScalar.apply(out, 1.0)))
-
-
-def sigmoid_array(backend, x):
-    """The logistic function on a device array: the backend's ``sigmoid_forward`` kernel
-    if it has one; SciPy's ``expit`` ufunc for small NumPy arrays (one call, exact in
-    both tails, but not SIMD-vectorized); else ``1 / (1 + e^-x)`` with ``x`` clipped
-    where ``e^-x`` would overflow (4 vectorized passes)."""
-    kernel = getattr(backend, "sigmoid_forward", None)
-    if kernel is not None:
-        return kernel(x)
-    xp = backend.xp
-    if xp.__name__ == "numpy" and x.size <= 512:   # expit is one call, but not vectorized
-        global _expit
-        if _expit is None:
-            from scipy.special import expit as _found
-            _expit = _found
-        return _expit(x)
-    lowest = -87.0 if x.dtype.itemsize <= 4 else -708.0
-    e = xp.exp(-xp.maximum(x, xp.asarray(lowest, dtype=x.dtype)))
-    e += 1.0
-    return xp.reciprocal(e)
-
-
-_expit = None
 
 
 def sigmoid(x):

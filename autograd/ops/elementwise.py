@@ -880,35 +880,12 @@ class Erf(ArrayFunction):
 
     @staticmethod
     def forward(ctx, backend, x):
-        return erf_array(backend, x)
+        return backend.erf(x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return mul(grad, MulScalar.apply(exp(neg(mul(x, x))), 2.0 / math.sqrt(math.pi)))
-
-
-def erf_array(backend, x):
-    """``erf`` on a device array: the backend's kernel if it has one, else SciPy's
-    ufunc (which dispatches to array subclasses), else CuPy's."""
-    kernel = getattr(backend, "erf", None)
-    if kernel is not None:
-        return kernel(x)
-    xp = backend.xp
-    fn = getattr(xp, "erf", None)
-    if fn is not None:
-        return fn(x)
-    global _scipy_erf
-    if xp.__name__.startswith("cupy"):
-        import cupyx.scipy.special
-        return cupyx.scipy.special.erf(x)
-    if _scipy_erf is None:
-        from scipy.special import erf as _found   # a ufunc: works on ndarray subclasses
-        _scipy_erf = _found
-    return _scipy_erf(x).astype(x.dtype, copy=False)
-
-
-_scipy_erf = None
 
 
 class Floor(ArrayFunction):
