@@ -14,14 +14,20 @@ import textwrap
 
 import pytest
 
+import autograd
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The directory holding the autograd these tests imported: the installed package in CI, the
+# source tree in a development install. Subprocesses run that same package, from a neutral cwd.
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(autograd.__file__)))
+NEUTRAL_CWD = os.path.dirname(PACKAGE_PARENT)
 
 
 def _run_python(code):
     env = dict(os.environ)
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = PACKAGE_PARENT + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=120)
+                          text=True, cwd=NEUTRAL_CWD, env=env, timeout=120)
 
 
 @pytest.mark.parametrize("module", ["gemm", "optim"])
@@ -113,10 +119,10 @@ def test_omp_wait_policy_defaults_to_passive_unless_set(preset):
     env.pop("GOMP_SPINCOUNT", None)
     if preset is not None:
         env["OMP_WAIT_POLICY"] = preset
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = PACKAGE_PARENT + os.pathsep + env.get("PYTHONPATH", "")
     result = subprocess.run(
         [sys.executable, "-c", "import os, autograd._C; print(os.environ['OMP_WAIT_POLICY'])"],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+        capture_output=True, text=True, cwd=NEUTRAL_CWD, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (preset or "PASSIVE")
 
