@@ -27,7 +27,7 @@ Example::
 """
 
 from . import grad_mode as _grad_mode
-from .function import Function, _edge
+from .function import FREED_GRAPH_MESSAGE, Function, _edge
 
 _state = _grad_mode._state
 _Tensor = None  # set by autograd.tensor
@@ -155,6 +155,7 @@ def _needed_nodes(start, deps, capture):
     return must_run
 
 
+
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capture=None):
     """Backpropagate ``root_grads`` from ``roots`` through the graph.
 
@@ -261,6 +262,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                                 if g is None and node._out_meta[nr] is not None:
                                     grads[nr] = _zeros_for(node._out_meta[nr], node._backend)
             if run:
+                if node._freed:
+                    raise RuntimeError(FREED_GRAPH_MESSAGE)
                 result = node.backward(node, *grads)
                 if not isinstance(result, tuple):
                     result = (result,)
@@ -290,7 +293,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                     if left == 0:
                         ready.append(target)
                 if not retain_graph and (node._saved is not None or
-                                         node._saved_output is not None):
+                                         node._saved_output is not None or
+                                         node.saves_scalar):
                     node._saved = None        # free what backward kept (Function._release)
                     node._saved_output = None
                     node._freed = True

@@ -122,6 +122,15 @@ class _ScratchContext:
 _SCRATCH = _ScratchContext()
 
 
+#: Raised by a backward through a node whose saved state an earlier backward freed.
+FREED_GRAPH_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+
 class Function:
     """Base class of graph nodes and custom differentiable operations.
 
@@ -153,6 +162,9 @@ class Function:
     non_differentiable = ()
     is_view = False
     num_inputs = 1
+    #: True for ops whose ctx keeps a scalar for backward that PyTorch saves as a tensor
+    #: (``x * c``, ``x / c``): a second backward through them without retain_graph raises.
+    saves_scalar = False
     _is_user = True
 
     # ------------------------------------------------------------------
@@ -173,12 +185,7 @@ class Function:
         saved = self._saved
         if saved is None:
             if getattr(self, "_freed", False):
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time (or directly access "
-                    "saved tensors after they have already been freed). Saved intermediate "
-                    "values of the graph are freed when you call .backward() or autograd.grad(). "
-                    "Specify retain_graph=True if you need to backward through the graph a "
-                    "second time or if you need to access saved tensors after calling backward.")
+                raise RuntimeError(FREED_GRAPH_MESSAGE)
             saved = ()
         else:
             versions = self._saved_versions

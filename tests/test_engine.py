@@ -490,3 +490,19 @@ def test_inplace_on_view_of_buffer_without_grad():
     w = leaf([1.0, 2.0])
     with pytest.raises(RuntimeError, match="view of a leaf"):
         w[0:1].mul_(2)
+
+
+def test_second_backward_through_scalar_mul_raises_like_torch():
+    """PyTorch saves the scalar of ``x * c`` and ``x / c``: a second backward raises; ``x + c``
+    saves nothing and may be differentiated again."""
+    for make in (lambda z: z * 2, lambda z: z / 2):
+        z = ag.ones(3, requires_grad=True)
+        s = make(z).sum()
+        s.backward()
+        with pytest.raises(RuntimeError, match="second time"):
+            s.backward()
+    z = ag.ones(3, requires_grad=True)
+    s = (z + 2).sum()
+    s.backward()
+    s.backward()
+    np.testing.assert_array_equal(z.grad.numpy(), [2.0, 2.0, 2.0])

@@ -516,6 +516,7 @@ class MulScalar(ArrayFunction):
 
     backward_name = "MulBackward0"
     __slots__ = ("c",)
+    saves_scalar = True
 
     @staticmethod
     def forward(ctx, backend, x, c):
@@ -549,6 +550,7 @@ class DivScalar(ArrayFunction):
 
     backward_name = "DivBackward0"
     __slots__ = ("c",)
+    saves_scalar = True
 
     @staticmethod
     def forward(ctx, backend, x, c):
