@@ -397,6 +397,8 @@ def environment(threads_list=None):
             env["torch_parallel_info"] = torch.__config__.parallel_info()
         except Exception:
             pass
+    env["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")
+    env["import_first"] = os.environ.get("BENCH_IMPORT_FIRST")
     env["blas"] = blas_config()
     peak1, how = fp32_peak_gflops(1)
     env["fp32_peak_gflops_per_core"] = peak1
@@ -455,7 +457,7 @@ def table(headers, rows, title=None, aligns=None):
     Example::
 
         >>> print(table(["op", "time"], [["relu", "45 µs"]]))
-        op    time
+        op     time
         ----  -----
         relu  45 µs
     """

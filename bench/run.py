@@ -15,10 +15,11 @@ Options:
 
 * ``--quick``           smoke run, well under a minute (CI runs it after the tests);
 * ``--threads 1,2``     thread counts (default: 1 and all cores; quick: 1).  Each count
-  runs in its own subprocess whose BLAS/OpenMP environment variables are set
-  before NumPy loads, so it works without threadpoolctl; inside it
+  runs in subprocesses whose BLAS/OpenMP environment variables are set before
+  NumPy loads, so it works without threadpoolctl; inside them
   ``autograd.set_num_threads``, ``torch.set_num_threads`` and threadpoolctl
-  (when installed) are set too;
+  (when installed) are set too.  Above one thread each MLP engine gets its own
+  process (see :func:`plan_processes` for why);
 * ``--json PATH``       every figure (min/median/max, repeats, sizes) plus versions,
   BLAS and OpenMP configuration;
 * ``--plot PATH``       PNG charts of the throughputs and ratios (needs matplotlib);
@@ -342,32 +343,81 @@ def _child_argv(args, suites, threads, out_path):
     return argv
 
 
+def _run_child(args, suites, threads, import_first=None, engines=None):
+    """One benchmark process: ``suites`` at ``threads`` threads; returns ``(figures, environment)``.
+
+    ``import_first`` names the library the process imports before any other
+    (see :func:`plan_processes`); ``engines`` restricts the MLP suite.
+    """
+    fd, out_path = tempfile.mkstemp(prefix=f"bench-t{threads}-", suffix=".json")
+    os.close(fd)
+    try:
+        env = thread_env(threads)
+        env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        if import_first:
+            env["BENCH_IMPORT_FIRST"] = import_first
+        else:
+            env.pop("BENCH_IMPORT_FIRST", None)
+        child_args = argparse.Namespace(**vars(args))
+        if engines:
+            child_args.engines = engines
+        proc = subprocess.run(_child_argv(child_args, suites, threads, out_path), env=env, cwd=REPO_ROOT)
+        payload = read_json(out_path) if os.path.getsize(out_path) > 0 else None
+        figures = []
+        if proc.returncode != 0 or payload is None:
+            figures.append({"suite": "runner", "threads": threads, "name": "error", "engine": None,
+                            "params": {}, "error": f"the benchmark process for {', '.join(suites)} at "
+                                                  f"threads={threads} exited with status {proc.returncode}"})
+        if payload is not None:
+            figures += payload["figures"]
+        return figures, (payload or {}).get("environment", {})
+    finally:
+        try:
+            os.remove(out_path)
+        except OSError:
+            pass
+
+
+def plan_processes(args, suites, threads):
+    """The benchmark processes for one thread count: ``[(suites, import_first, engines), ...]``.
+
+    With one thread everything runs in one process, the MLP engines taking
+    turns repeat by repeat (fairest under load from elsewhere).  With more
+    threads, libraries that share one OpenMP runtime (libgomp) in one process
+    disturb each other: ``autograd`` sets ``OMP_WAIT_POLICY=PASSIVE`` when it
+    loads libgomp first (right for its kernels between OpenBLAS calls), and
+    PyTorch's 2-thread training step then runs 3-4x slower.  So at more than
+    one thread:
+
+    * kernels and overhead (per-call comparisons) run in a process that
+      imports torch first, so both libraries get libgomp's default policy;
+    * each MLP engine runs in its own process importing its own library
+      first, as a user's program would (the floor with torch first).
+    """
+    if threads <= 1:
+        return [(suites, None, None)]
+    plan = []
+    others = [s for s in suites if s != "mlp"]
+    if others:
+        plan.append((others, "torch", None))
+    if "mlp" in suites:
+        wanted = [e.strip() for e in (args.engines or "ours,numpy,torch,torch-fused,floor").split(",") if e.strip()]
+        for engine in wanted:
+            plan.append((["mlp"], "autograd" if engine == "ours" else "torch", engine))
+    return plan
+
+
 def run_children(args, suites, thread_counts):
-    """Run each thread count in a fresh process with its thread environment; merge the results."""
+    """Run each thread count in fresh processes with its thread environment; merge the results."""
     figures, envs = [], {}
     for threads in thread_counts:
         print(f"== threads={threads}: {', '.join(suites)}", file=sys.stderr, flush=True)
-        fd, out_path = tempfile.mkstemp(prefix=f"bench-t{threads}-", suffix=".json")
-        os.close(fd)
-        try:
-            env = thread_env(threads)
-            env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-            proc = subprocess.run(_child_argv(args, suites, threads, out_path), env=env, cwd=REPO_ROOT)
-            payload = None
-            if os.path.getsize(out_path) > 0:
-                payload = read_json(out_path)
-            if proc.returncode != 0 or payload is None:
-                figures.append({"suite": "runner", "threads": threads, "name": "error", "engine": None,
-                                "params": {}, "error": f"the benchmark process for threads={threads} "
-                                                      f"exited with status {proc.returncode}"})
-            if payload is not None:
-                figures += payload["figures"]
-                envs[str(threads)] = payload.get("environment", {})
-        finally:
-            try:
-                os.remove(out_path)
-            except OSError:
-                pass
+        for group, import_first, engines in plan_processes(args, suites, threads):
+            figs, env = _run_child(args, group, threads, import_first, engines)
+            figures += figs
+            if env:
+                key = str(threads) if str(threads) not in envs else f"{threads}:{engines or ','.join(group)}"
+                envs[key] = env
     return figures, envs
 
 
@@ -678,8 +728,16 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     suites = resolve_suites(args.suites)
     if args.child_out:  # a child: one thread count, results to a file
+        first = os.environ.get("BENCH_IMPORT_FIRST")
+        policy = os.environ.get("OMP_WAIT_POLICY")
+        if first:  # decides which library loads the shared OpenMP runtime (see plan_processes)
+            common.optional_import(first)
         threads = args.threads[0] if args.threads else 1
         figures, env = run_here(args, suites, threads)
+        # libgomp reads the policy once, when the first library that links it loads
+        loader = first or "autograd"
+        env["omp_wait_policy"] = (f"{policy or ('PASSIVE (set by autograd)' if loader == 'autograd' else 'default')}"
+                                  f", libgomp loaded by {loader}")
         write_json(args.child_out, {"figures": figures, "environment": env})
         return 1 if any(f.get("name") == "error" for f in figures) else 0
 
