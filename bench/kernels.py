@@ -33,7 +33,8 @@ import sys
 import time
 
 if __package__ in (None, ""):  # ``python bench/kernels.py``: the repo root on the path
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # appended, not prepended: an installed autograd wins over the (maybe unbuilt) source tree
+    sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np
 

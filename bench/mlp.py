@@ -42,7 +42,8 @@ import time
 import numpy as np
 
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # appended, not prepended: an installed autograd wins over the (maybe unbuilt) source tree
+    sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import (collect_garbage, figure, fmt_num, fmt_ratio, fmt_time, measure,
                           optional_import, import_error, table)

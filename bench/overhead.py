@@ -16,7 +16,8 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+# appended, not prepended: an installed autograd wins over the (maybe unbuilt) source tree
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import autograd as ag  # noqa: E402
 

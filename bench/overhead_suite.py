@@ -32,7 +32,8 @@ import sys
 import numpy as np
 
 if __package__ in (None, ""):
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # appended, not prepended: an installed autograd wins over the (maybe unbuilt) source tree
+    sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import (figure, fmt_ratio, import_error, measure, optional_import, table)
 

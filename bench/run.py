@@ -44,7 +44,8 @@ import time
 import traceback
 
 if __package__ in (None, ""):  # ``python bench/run.py``: make the ``bench`` package importable
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # appended, not prepended: an installed autograd wins over the (maybe unbuilt) source tree
+    sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench import common
 from bench.common import (ThreadLimits, cuda_available, environment, fmt_num, fmt_ratio, fmt_time,
@@ -333,7 +334,9 @@ def run_here(args, suites, threads):
 
 
 def _child_argv(args, suites, threads, out_path):
-    argv = [sys.executable, "-m", "bench.run", *suites, "--threads", str(threads), "--child-out", out_path]
+    # run.py as a script (not ``-m`` from the root), so the child imports the same autograd as
+    # an installed package would be: the source tree is only a fallback (see the top of run.py)
+    argv = [sys.executable, os.path.join(REPO_ROOT, "bench", "run.py"), *suites, "--threads", str(threads), "--child-out", out_path]
     if args.quick:
         argv.append("--quick")
     for flag in ("repeats", "models", "batches", "engines"):
@@ -353,7 +356,6 @@ def _run_child(args, suites, threads, import_first=None, engines=None):
     os.close(fd)
     try:
         env = thread_env(threads)
-        env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         if import_first:
             env["BENCH_IMPORT_FIRST"] = import_first
         else:

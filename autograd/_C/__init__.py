@@ -33,16 +33,21 @@ import os as _os
 # matrix products between our regions: a 784-1024-1024-10 MLP step (batch
 # 1024, 2 cores) took 146 ms with spinning workers and 93 ms with
 # OMP_WAIT_POLICY=PASSIVE (sleeping workers).  libgomp reads the variable
-# once, when it is loaded, which is the import below; so set it here, and
-# only when the user has not chosen a policy (OMP_WAIT_POLICY or
-# GOMP_SPINCOUNT).  No effect if another library loaded libgomp first.
-if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
+# once, when it is loaded, which is the import below; so set it for that
+# import only, and only when the user has not chosen a policy (OMP_WAIT_POLICY
+# or GOMP_SPINCOUNT).  It is removed again afterwards, so an OpenMP runtime
+# that other libraries load later (PyTorch bundles its own) keeps its
+# defaults.  No effect if libgomp was already loaded.
+_set_wait_policy = "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ
+if _set_wait_policy:
     _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-
 try:
     from . import activations, gemm, losses, optim, parallel
 except ImportError as exc:  # not built, built for another Python, or a missing symbol
     raise ImportError(_BUILD_HINT.format(detail=f" ({exc})")) from exc
+finally:
+    if _set_wait_policy:
+        _os.environ.pop("OMP_WAIT_POLICY", None)
 
 _KERNEL_MODULES = (gemm, activations, losses, optim, parallel)
 
