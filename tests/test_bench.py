@@ -8,12 +8,19 @@ import sys
 import numpy as np
 import pytest
 
-from bench.common import figure, measure, table
-from bench.numpy_mlp import NumpyMLP, init_linear_layers
-from bench.mlp import NumpyEngine, check_equivalence, epoch_batches, step_flops
-from bench.run import compare, parse_threads, plan_processes
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# ``bench`` is not installed with the package: import it from the source tree. Appended, so an
+# installed autograd (CI tests the installed package) wins over the unbuilt source tree.
+if REPO not in sys.path:
+    sys.path.append(REPO)
+
+from bench.common import figure, measure, table  # noqa: E402
+from bench.numpy_mlp import NumpyMLP, init_linear_layers  # noqa: E402
+from bench.mlp import NumpyEngine, check_equivalence, epoch_batches, step_flops  # noqa: E402
+from bench.run import compare, parse_threads, plan_processes  # noqa: E402
+
+# The runner as a script, as CI runs it: the installed autograd is imported first.
+RUNNER = [sys.executable, os.path.join(REPO, "bench", "run.py")]
 
 
 def test_numpy_mlp_gradients_match_torch():
@@ -91,12 +98,13 @@ def test_compare_flags_a_regression():
 def test_runner_end_to_end(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
-    proc = subprocess.run([sys.executable, "-m", "bench", "mlp", "--quick", "--compare", str(bad)],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(RUNNER + ["mlp", "--quick", "--compare", str(bad)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "not a benchmark result" in proc.stderr
     out = tmp_path / "r.json"
-    cmd = [sys.executable, "-m", "bench", "mlp", "--quick", "--engines", "numpy", "--models", "784-128-10"]
-    proc = subprocess.run(cmd + ["--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    cmd = RUNNER + ["mlp", "--quick", "--engines", "numpy", "--models", "784-128-10"]
+    proc = subprocess.run(cmd + ["--json", str(out)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(out.read_text())
     figs = [f for f in payload["figures"] if f.get("engine") == "numpy" and f["name"].startswith("train")]
