@@ -157,6 +157,38 @@ def params(rows):
     return out, ids
 
 
+
+def _torch_or_none():
+    try:
+        import torch
+    except ImportError:  # the PyTorch comparison is optional; the gradchecks are not
+        return None
+    return torch
+
+
+def table_tests(rows):
+    """The two table-driven tests of a family of ops, for a test module to bind by name.
+
+    ``test_op`` checks every (row, shape case): forward and gradients against PyTorch
+    (float64, skipped without torch), gradcheck, and gradgradcheck where claimed.
+    ``test_op_noncontiguous`` repeats it on transposed (non-contiguous) leaves.
+    """
+    import pytest
+
+    cases, ids = params(rows)
+    strided = [(i, rc) for i, rc in zip(ids, cases)
+               if rc[0].noncontig and any(len(s) >= 1 for s in rc[1])]
+
+    @pytest.mark.parametrize("row,case", cases, ids=ids)
+    def test_op(row, case):
+        check_row(row, case, torch=_torch_or_none())
+
+    @pytest.mark.parametrize("row,case", [rc for _, rc in strided], ids=[i for i, _ in strided])
+    def test_op_noncontiguous(row, case):
+        check_row(row, case, torch=_torch_or_none(), noncontig=True, seed=1, gradgrad=False)
+
+    return test_op, test_op_noncontiguous
+
 # ----------------------------------------------------------------------
 # the rows
 # ----------------------------------------------------------------------

@@ -7,30 +7,9 @@ on non-contiguous (transposed) leaves.
 
 import pytest
 
-from op_table import LINALG, check_row, params
+from op_table import LINALG, table_tests
 
-CASES, IDS = params(LINALG)
-
-
-@pytest.mark.parametrize("row,case", CASES, ids=IDS)
-def test_linalg_op(row, case):
-    try:
-        import torch
-    except ImportError:  # the PyTorch comparison is optional; the gradchecks are not
-        torch = None
-    check_row(row, case, torch=torch)
-
-
-@pytest.mark.parametrize("row,case", [(r, c) for r, c in CASES if r.noncontig and
-                                      any(len(s) >= 1 for s in c)],
-                         ids=[i for (r, c), i in zip(CASES, IDS) if r.noncontig and
-                              any(len(s) >= 1 for s in c)])
-def test_linalg_op_noncontiguous(row, case):
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    check_row(row, case, torch=torch, noncontig=True, seed=1, gradgrad=False)
+test_linalg_op, test_linalg_op_noncontiguous = table_tests(LINALG)
 
 
 # --------------------------------------------------------------------------
