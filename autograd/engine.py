@@ -26,6 +26,8 @@ Example::
     >>> (gxx,) = ag.grad(gx.sum(), x)       # 6 x
 """
 
+from sys import getrefcount as _getrefcount
+
 from . import grad_mode as _grad_mode
 from .function import FREED_GRAPH_MESSAGE, Function, _edge
 
@@ -65,6 +67,11 @@ def _zeros_for(meta, backend):
     return _wrap(backend.xp.zeros(shape, dtype=dtype), backend, False)
 
 
+# References to a gradient Tensor that only the engine holds when it reaches a leaf: the
+# buffer list, run_backward's local, _accumulate_leaf's argument and getrefcount's.
+_STEAL_MAX_TENSOR_REFS = 4
+
+
 def _accumulate_leaf(leaf, g, create_graph):
     """Add gradient ``g`` into ``leaf.grad`` (PyTorch's AccumulateGrad)."""
     old = leaf._grad
@@ -77,9 +84,18 @@ def _accumulate_leaf(leaf, g, create_graph):
     if data.dtype != leaf._data.dtype:
         data = data.astype(leaf._data.dtype)
     if old is None:
-        # Copy: the array may be shared with another leaf's gradient, the
-        # user's `gradient` argument, or be a read-only broadcast view.
-        leaf._grad = _wrap(data.copy(), leaf._backend, False)
+        # Take the array when nothing else can see it (PyTorch's AccumulateGrad
+        # steals a gradient whose use count is 1): a fresh, writeable array that
+        # owns its memory, referenced only by `g` (here: g._data, `data` and
+        # getrefcount's argument), with `g` itself held only by the engine's
+        # buffer and locals.  Otherwise copy: the array may be shared with
+        # another leaf's gradient, the user's `gradient` argument, a hook's
+        # list, or be a read-only broadcast view.
+        if (data is g._data and data.flags.owndata and data.flags.writeable
+                and _getrefcount(data) <= 3 and _getrefcount(g) <= _STEAL_MAX_TENSOR_REFS):
+            leaf._grad = _wrap(data, leaf._backend, False)
+        else:
+            leaf._grad = _wrap(data.copy(), leaf._backend, False)
     elif old.grad_fn is None and not old._requires_grad and old._data.flags.writeable \
             and old._data.shape == data.shape:
         old._data += data

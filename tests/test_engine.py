@@ -506,3 +506,35 @@ def test_second_backward_through_scalar_mul_raises_like_torch():
     s.backward()
     s.backward()
     np.testing.assert_array_equal(z.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_leaf_gradients_never_alias_other_arrays():
+    """AccumulateGrad takes a fresh gradient array without copying only when nothing else can
+    see it: gradients of different leaves, the user's `gradient` and arrays a hook kept stay
+    independent."""
+    a = ag.ones(3, requires_grad=True)
+    b = ag.ones(3, requires_grad=True)
+    (a + b).sum().backward()               # the same gradient flows to both leaves
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    a.grad.numpy()[0] = 100.0
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0, 1.0])
+
+    user = ag.ones(3) * 2
+    c = ag.ones(3, requires_grad=True)
+    c.backward(user)                       # a leaf's own backward with the user's gradient
+    c.grad.numpy()[0] = 7.0
+    np.testing.assert_array_equal(user.numpy(), [2.0, 2.0, 2.0])
+
+    kept = []
+    e = ag.ones(2, requires_grad=True)
+    e.register_hook(lambda g: kept.append(g))
+    (e * 3).sum().backward()
+    e.grad.numpy()[0] = -1.0
+    np.testing.assert_array_equal(kept[0].numpy(), [3.0, 3.0])
+
+    f = ag.ones(2, requires_grad=True)
+    (f * 2).sum().backward()
+    first = f.grad
+    (f * 3).sum().backward()               # accumulates in place into the same .grad
+    assert f.grad is first
+    np.testing.assert_array_equal(f.grad.numpy(), [5.0, 5.0])
