@@ -66,18 +66,17 @@ def _numpy_case(shape, mode):
     return lambda: chain(x, w)
 
 
-def _torch_case(shape, mode):
-    torch = optional_import("torch")
-    if torch is None:
-        return None
+def _autodiff_case(shape, mode, tensor, no_grad):
+    """The chain on two leaves made by ``tensor(array, requires_grad=...)`` of an autodiff
+    engine (ours or PyTorch), timed in ``mode``; ``no_grad`` is the engine's context manager."""
     rng = np.random.default_rng(0)
     grad = mode != "forward no_grad"
-    x = torch.tensor(rng.uniform(0.5, 1.5, shape).astype(np.float32), requires_grad=grad)
-    w = torch.tensor(rng.uniform(0.5, 1.5, shape).astype(np.float32), requires_grad=grad)
+    x = tensor(rng.uniform(0.5, 1.5, shape).astype(np.float32), requires_grad=grad)
+    w = tensor(rng.uniform(0.5, 1.5, shape).astype(np.float32), requires_grad=grad)
     if mode == "forward no_grad":
         def fn():
             chain(x, w)
-        fn.grad_mode = torch.no_grad  # entered around the whole measurement, not per call
+        fn.grad_mode = no_grad  # entered around the whole measurement, not per call
     elif mode == "forward recording":
         def fn():
             chain(x, w)
@@ -87,29 +86,20 @@ def _torch_case(shape, mode):
             w.grad = None
             chain(x, w).backward()
     return fn
+
+
+def _torch_case(shape, mode):
+    torch = optional_import("torch")
+    if torch is None:
+        return None
+    return _autodiff_case(shape, mode, torch.tensor, torch.no_grad)
 
 
 def _ours_case(shape, mode):
     ag = optional_import("autograd")
     if ag is None or not hasattr(ag, "tensor"):
         return None
-    rng = np.random.default_rng(0)
-    grad = mode != "forward no_grad"
-    x = ag.tensor(rng.uniform(0.5, 1.5, shape).astype(np.float32), requires_grad=grad)
-    w = ag.tensor(rng.uniform(0.5, 1.5, shape).astype(np.float32), requires_grad=grad)
-    if mode == "forward no_grad":
-        def fn():
-            chain(x, w)
-        fn.grad_mode = ag.no_grad  # entered around the whole measurement, not per call
-    elif mode == "forward recording":
-        def fn():
-            chain(x, w)
-    else:
-        def fn():
-            x.grad = None
-            w.grad = None
-            chain(x, w).backward()
-    return fn
+    return _autodiff_case(shape, mode, ag.tensor, ag.no_grad)
 
 
 ENGINE_CASES = {"ours": _ours_case, "torch": _torch_case, "numpy": _numpy_case}
