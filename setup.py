@@ -101,6 +101,7 @@ class BuildExt(build_ext):
 
 
 def _extensions():
+    import numpy
     from Cython.Build import cythonize
 
     sources = sorted(glob(os.path.join(KERNEL_DIR, "*.pyx")))
@@ -110,7 +111,7 @@ def _extensions():
         Extension(
             "autograd._C." + os.path.splitext(os.path.basename(src))[0],
             [src],
-            include_dirs=[KERNEL_DIR],
+            include_dirs=[KERNEL_DIR, numpy.get_include()],
             depends=glob(os.path.join(KERNEL_DIR, "*.h")) + glob(os.path.join(KERNEL_DIR, "*.pxd")),
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         )

@@ -11,11 +11,17 @@ precision, as PyTorch does in Python.
 All arrays are flat (1-D), C-contiguous, of one dtype and equal length.
 """
 
+cimport numpy as cnp
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport sqrt, sqrtf
+from libc.math cimport pow, sqrt, sqrtf
+from libc.stdlib cimport free, malloc
+
+import numpy
 
 from ag_common cimport *
+
+cnp.import_array()
 
 
 def _set_num_threads(int n):
@@ -142,6 +148,140 @@ def adam_step(floating[::1] param, const floating[::1] grad, floating[::1] exp_a
                         <floating>(1.0 - beta1), <floating>beta2, <floating>(1.0 - beta2),
                         <floating>(-step_size), <floating>bias_correction2_sqrt, <floating>eps,
                         <floating>weight_decay, <floating>decay_factor, decoupled_weight_decay)
+
+
+cdef struct _AdamTensor:
+    void *p
+    const void *g
+    void *m
+    void *v
+    Py_ssize_t n
+    double step_size
+    double bias_correction2_sqrt
+
+
+cdef str _same_layout(str name, Py_ssize_t i, object arr, cnp.ndarray like, bint writeable):
+    """Why ``arr`` cannot be used as ``name[i]`` next to param ``like`` (None when it can;
+    TypeError when it is not an array)."""
+    cdef cnp.ndarray a
+    cdef int d
+    if not cnp.PyArray_Check(arr):
+        raise TypeError(f"adam_step_multi: {name}[{i}] must be a numpy array, got "
+                        f"{type(arr).__name__}")
+    a = <cnp.ndarray>arr
+    if cnp.PyArray_TYPE(a) != cnp.PyArray_TYPE(like):
+        return f"{name}[{i}] must have dtype {(<object>like).dtype}, got {(<object>a).dtype}"
+    if cnp.PyArray_NDIM(a) != cnp.PyArray_NDIM(like):
+        return f"{name}[{i}] must have shape {(<object>like).shape}, got {(<object>a).shape}"
+    for d in range(cnp.PyArray_NDIM(a)):
+        if cnp.PyArray_DIMS(a)[d] != cnp.PyArray_DIMS(like)[d]:
+            return f"{name}[{i}] must have shape {(<object>like).shape}, got {(<object>a).shape}"
+    if writeable:
+        if not cnp.PyArray_IS_C_CONTIGUOUS(a):
+            return f"{name}[{i}] must be C-contiguous (it is updated in place)"
+        if not cnp.PyArray_ISWRITEABLE(a):
+            return f"{name}[{i}] is read-only (it is updated in place)"
+    return None
+
+
+def adam_step_multi(list params, list grads, list exp_avgs, list exp_avg_sqs, list steps,
+                    double lr, double beta1, double beta2, double eps, double weight_decay,
+                    bint decoupled_weight_decay):
+    """:func:`adam_step` for many parameters in one call (PyTorch's multi-tensor Adam).
+
+    ``params[i]``, ``exp_avgs[i]`` and ``exp_avg_sqs[i]`` are updated in place;
+    ``steps[i]`` is the 1-based count of ``params[i]`` after this update.  Each
+    parameter gets exactly :func:`adam_step`'s arithmetic; the lists are
+    checked (dtype float32/float64, equal shapes, contiguity, writeability)
+    before any array is touched, and ``ValueError``/``TypeError`` name the
+    offending list and index.  A non-contiguous gradient is copied first.
+    """
+    cdef Py_ssize_t count = len(params), i, c, start, nchunks
+    cdef cnp.ndarray p
+    cdef object g
+    cdef str problem
+    cdef double step
+    cdef _AdamTensor *ts
+    cdef _AdamTensor t
+    cdef int wd_mode = 0 if weight_decay == 0 else (2 if decoupled_weight_decay else 1)
+    cdef bint is_f32 = True
+    if len(grads) != count or len(exp_avgs) != count or len(exp_avg_sqs) != count \
+            or len(steps) != count:
+        raise ValueError(f"adam_step_multi: params, grads, exp_avgs, exp_avg_sqs and steps "
+                         f"must have equal lengths, got {count}, {len(grads)}, {len(exp_avgs)}, "
+                         f"{len(exp_avg_sqs)} and {len(steps)}")
+    if count == 0:
+        return
+    keep = []   # contiguous copies of gradients, alive until the updates are done
+    for i in range(count):
+        if not cnp.PyArray_Check(params[i]):
+            raise TypeError(f"adam_step_multi: params[{i}] must be a numpy array, got "
+                            f"{type(params[i]).__name__}")
+        p = <cnp.ndarray>params[i]
+        if cnp.PyArray_TYPE(p) != cnp.NPY_FLOAT32 and cnp.PyArray_TYPE(p) != cnp.NPY_FLOAT64:
+            raise ValueError(f"adam_step_multi: params[{i}] must be float32 or float64, got {(<object>p).dtype}")
+        if i == 0:
+            is_f32 = cnp.PyArray_TYPE(p) == cnp.NPY_FLOAT32
+        elif is_f32 != (cnp.PyArray_TYPE(p) == cnp.NPY_FLOAT32):
+            raise ValueError(f"adam_step_multi: params must share one dtype, params[0] is "
+                             f"{params[0].dtype} and params[{i}] is {(<object>p).dtype}")
+        problem = _same_layout("params", i, p, p, True)
+        if problem is None:
+            problem = _same_layout("exp_avgs", i, exp_avgs[i], p, True)
+        if problem is None:
+            problem = _same_layout("exp_avg_sqs", i, exp_avg_sqs[i], p, True)
+        if problem is None:
+            g = grads[i]
+            problem = _same_layout("grads", i, g, p, False)
+            if problem is None and not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>g):
+                keep.append(numpy.ascontiguousarray(g))
+        if problem is not None:
+            raise ValueError("adam_step_multi: " + problem)
+        step = steps[i]
+        if not step >= 1:
+            raise ValueError(f"adam_step_multi: steps[{i}] must be >= 1 (the count after this "
+                             f"update), got {step}")
+    ts = <_AdamTensor *>malloc(count * sizeof(_AdamTensor))
+    if ts == NULL:
+        raise MemoryError()
+    try:
+        c = 0
+        for i in range(count):
+            g = grads[i]
+            if not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>g):
+                g = keep[c]
+                c += 1
+            step = steps[i]
+            ts[i].p = cnp.PyArray_DATA(<cnp.ndarray>params[i])
+            ts[i].g = cnp.PyArray_DATA(<cnp.ndarray>g)
+            ts[i].m = cnp.PyArray_DATA(<cnp.ndarray>exp_avgs[i])
+            ts[i].v = cnp.PyArray_DATA(<cnp.ndarray>exp_avg_sqs[i])
+            ts[i].n = cnp.PyArray_SIZE(<cnp.ndarray>params[i])
+            # the same double-precision scalars adam_step's wrapper computes
+            ts[i].step_size = lr / (1.0 - pow(beta1, step))
+            ts[i].bias_correction2_sqrt = sqrt(1.0 - pow(beta2, step))
+        with nogil:
+            for i in range(count):
+                t = ts[i]
+                nchunks = (t.n + CHUNK - 1) // CHUNK
+                for c in prange(nchunks, schedule='static', num_threads=ag_threads(),
+                                use_threads_if=t.n >= PARALLEL_MIN_ELEMENTS):
+                    start = c * CHUNK
+                    if is_f32:
+                        ag_adam_f32(<float *>t.p + start, <const float *>t.g + start,
+                                    <float *>t.m + start, <float *>t.v + start,
+                                    min(CHUNK, t.n - start), <float>(1.0 - beta1), <float>beta2,
+                                    <float>(1.0 - beta2), <float>(-t.step_size),
+                                    <float>t.bias_correction2_sqrt, <float>eps,
+                                    <float>weight_decay, <float>(1.0 - lr * weight_decay), wd_mode)
+                    else:
+                        ag_adam_f64(<double *>t.p + start, <const double *>t.g + start,
+                                    <double *>t.m + start, <double *>t.v + start,
+                                    min(CHUNK, t.n - start), 1.0 - beta1, beta2, 1.0 - beta2,
+                                    -t.step_size, t.bias_correction2_sqrt, eps, weight_decay,
+                                    1.0 - lr * weight_decay, wd_mode)
+    finally:
+        free(ts)
 
 
 cdef inline floating _rms_square(floating *p, const floating *g, floating *sq, Py_ssize_t j,

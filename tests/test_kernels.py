@@ -491,6 +491,84 @@ def test_adam_step_matches_reference(dtype, config, shape):
         np.testing.assert_allclose(ours, ref, rtol=rtol, atol=1e-7)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("config", ADAM_CONFIGS, ids=str)
+def test_adam_steps_equal_adam_step_per_tensor(dtype, config, threads):
+    """One multi-tensor call gives bit-for-bit what adam_step gives tensor by tensor,
+    with different step counts per tensor, an empty tensor and one above the
+    (test-lowered) parallel threshold."""
+    rng = np.random.default_rng(13)
+    shapes = [(0,), (1,), (5, 7), (40000,), (3, 2, 4)]
+    steps = [1.0, 4.0, 2.0, 7.0, 3.0]
+    params = [random(rng, s, dtype) for s in shapes]
+    grads = [random(rng, s, dtype) for s in shapes]
+    moments = [(random(rng, s, dtype) * 0.1, np.abs(random(rng, s, dtype))) for s in shapes]
+    expected = [p.copy() for p in params]
+    expected_m = [m.copy() for m, _ in moments]
+    expected_v = [v.copy() for _, v in moments]
+    for p, g, m, v, step in zip(expected, grads, expected_m, expected_v, steps):
+        CPU.adam_step(p, g, m, v, step, 1e-2, **config)
+    kw = dict(config)
+    CPU.adam_steps(params, grads, [m for m, _ in moments], [v for _, v in moments], steps, 1e-2,
+                   kw.pop("beta1", 0.9), kw.pop("beta2", 0.999), kw.pop("eps", 1e-8),
+                   kw.pop("weight_decay", 0.0), kw.pop("decoupled_weight_decay", False))
+    for i in range(len(shapes)):
+        np.testing.assert_array_equal(params[i], expected[i])
+        np.testing.assert_array_equal(moments[i][0], expected_m[i])
+        np.testing.assert_array_equal(moments[i][1], expected_v[i])
+
+
+def test_adam_steps_errors_name_the_tensor_and_touch_nothing():
+    def lists(n=3, dtype=np.float32):
+        ps = [np.ones(4, dtype) for _ in range(n)]
+        return ps, [np.ones(4, dtype) for _ in range(n)], [np.zeros(4, dtype) for _ in range(n)], \
+            [np.zeros(4, dtype) for _ in range(n)], [1.0] * n
+
+    cases = []
+    ps, gs, ms, vs, st_ = lists()
+    gs[2] = np.ones(5, np.float32)
+    cases.append(((ps, gs, ms, vs, st_), ValueError, r"grads\[2\] must have shape \(4,\)"))
+    ps, gs, ms, vs, st_ = lists()
+    vs[1] = np.zeros(4)
+    cases.append(((ps, gs, ms, vs, st_), ValueError, r"exp_avg_sqs\[1\] must have dtype float32"))
+    ps, gs, ms, vs, st_ = lists()
+    ms[2] = np.zeros(8, np.float32)[::2]
+    cases.append(((ps, gs, ms, vs, st_), ValueError, r"exp_avgs\[2\] must be C-contiguous"))
+    ps, gs, ms, vs, st_ = lists()
+    ps[1] = np.ones(4, np.float64)
+    cases.append(((ps, gs, ms, vs, st_), ValueError, "share one dtype"))
+    ps, gs, ms, vs, st_ = lists()
+    ps[2] = np.ones(4, np.float32)
+    ps[2].flags.writeable = False
+    cases.append(((ps, gs, ms, vs, st_), ValueError, r"params\[2\] is read-only"))
+    ps, gs, ms, vs, st_ = lists()
+    st_[2] = 0.0
+    cases.append(((ps, gs, ms, vs, st_), ValueError, r"steps\[2\] must be >= 1"))
+    ps, gs, ms, vs, st_ = lists()
+    gs[1] = [1.0, 1.0, 1.0, 1.0]
+    cases.append(((ps, gs, ms, vs, st_), TypeError, r"grads\[1\] must be a numpy array"))
+    ps, gs, ms, vs, st_ = lists()
+    cases.append(((ps, gs[:2], ms, vs, st_), ValueError, "equal lengths"))
+    ps, gs, ms, vs, st_ = lists(dtype=np.int64)
+    cases.append(((ps, gs, ms, vs, st_), ValueError, "float32 or float64"))
+    for (ps, gs, ms, vs, st_), exc, match in cases:
+        before = [p.copy() for p in ps]
+        with pytest.raises(exc, match=match):
+            CPU.adam_steps(ps, gs, ms, vs, st_, 1e-3)
+        for p, b in zip(ps, before):   # checked before any update
+            np.testing.assert_array_equal(p, b)
+        for m in ms:
+            assert not m.any()
+
+
+def test_adam_steps_copy_a_strided_gradient():
+    p, q = np.ones(4, np.float32), np.ones(4, np.float32)
+    g = np.arange(8, dtype=np.float32)[::2]
+    CPU.adam_steps([p], [g], [np.zeros(4, np.float32)], [np.zeros(4, np.float32)], [1.0], 1e-2)
+    CPU.adam_step(q, g.copy(), np.zeros(4, np.float32), np.zeros(4, np.float32), 1, 1e-2)
+    np.testing.assert_array_equal(p, q)
+
+
 RMSPROP_CONFIGS = [dict(), dict(weight_decay=0.1, momentum=0.9), dict(centered=True),
                    dict(centered=True, momentum=0.5, alpha=0.9)]
 

@@ -314,6 +314,17 @@ class Backend:
         param -= step_size * exp_avg / denom
         return param
 
+    def adam_steps(self, params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1=0.9, beta2=0.999,
+                   eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False):
+        """:meth:`adam_step` for several parameters (PyTorch's multi-tensor Adam).
+
+        ``steps[i]`` is the step count of ``params[i]`` after this update.  A
+        backend may do all of them in one kernel call; this default loops.
+        """
+        for p, g, m, v, step in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
+            self.adam_step(p, g, m, v, step, lr, beta1, beta2, eps, weight_decay,
+                           decoupled_weight_decay)
+
     def rmsprop_step(self, param, grad, square_avg, lr, alpha=0.99, eps=1e-8, weight_decay=0.0,
                      momentum=0.0, centered=False, momentum_buffer=None, grad_avg=None):
         """One RMSprop update in place (``torch.optim.RMSprop``'s arithmetic)."""

@@ -39,6 +39,7 @@ from .. import _C
 
 _F32 = numpy.dtype(numpy.float32)
 _F64 = numpy.dtype(numpy.float64)
+_ndarray = numpy.ndarray
 _I64 = numpy.dtype(numpy.int64)
 _INT_MAX = 2**31 - 1  # BLAS dimensions and leading dimensions are C ints
 _REDUCTIONS = ("mean", "sum", "none")
@@ -68,6 +69,7 @@ _ce_backward = _specializations(_C.losses.cross_entropy_backward)
 _sgd_step = _specializations(_C.optim.sgd_step)
 _adam_step = _specializations(_C.optim.adam_step)
 _rmsprop_step = _specializations(_C.optim.rmsprop_step)
+_adam_step_multi = _C.optim.adam_step_multi
 _check_targets = _C.losses.check_targets
 
 
@@ -141,6 +143,31 @@ def _blas_batch(x, trans):
         if (s0 == item or rows <= 1) and (cols <= 1 or (s1 >= rows * item and s1 % item == 0)):
             return x.transpose(0, 2, 1), not trans
     return numpy.ascontiguousarray(x), trans
+
+
+def _gemm_contiguous(a, b, trans_a, trans_b, alpha):
+    """``CPUBackend.gemm`` into a new array for the common case, with only the checks
+    that case needs: two C-contiguous 2-D float32/float64 ndarrays of one dtype
+    that align, above the small-product size.  Returns None for anything else
+    (the general path then checks, copies and raises)."""
+    dtype = a.dtype
+    if (dtype is not b.dtype and dtype != b.dtype) or a.ndim != 2 or b.ndim != 2:
+        return None
+    kernel = _gemm.get(dtype)
+    if kernel is None or not (a.flags.c_contiguous and b.flags.c_contiguous):
+        return None
+    m, k = (a.shape[1], a.shape[0]) if trans_a else a.shape
+    k2, n = (b.shape[1], b.shape[0]) if trans_b else b.shape
+    if k != k2 or max(m, n, k) > _INT_MAX:
+        return None
+    work = m * n * k
+    if work < _SMALL_GEMM_FLOPS or work == 0:
+        if alpha != 1.0 or work == 0:
+            return None
+        return numpy.matmul(a.T if trans_a else a, b.T if trans_b else b)
+    out = numpy.empty((m, n), dtype=dtype)
+    kernel(a, b, out, trans_a, trans_b, float(alpha), 0.0)
+    return out
 
 
 def _check_blas_size(name, *dims):
@@ -217,6 +244,10 @@ class CPUBackend(Backend):
 
             >>> cpu.gemm(x, w, trans_b=True)          # x @ w.T without copying w.T
         """
+        if out is None and type(a) is _ndarray and type(b) is _ndarray:
+            result = _gemm_contiguous(a, b, trans_a, trans_b, alpha)
+            if result is not None:
+                return result
         a = _as_array("gemm", "a", a)
         b = _as_array("gemm", "b", b)
         if a.ndim != 2 or b.ndim != 2:
@@ -357,6 +388,17 @@ class CPUBackend(Backend):
         bias = _as_array("linear", "bias", bias)
         if bias.shape != (weight.shape[0],):
             raise ValueError(f"linear: bias must have shape {(weight.shape[0],)}, got {bias.shape}")
+        dtype = x.dtype
+        kernel = _gemm.get(dtype)
+        if (kernel is not None and weight.dtype == dtype and bias.dtype == dtype
+                and x.flags.c_contiguous and weight.flags.c_contiguous
+                and x.shape[0] * weight.shape[0] * x.shape[1] > 0
+                and max(x.shape[0], x.shape[1], weight.shape[0]) <= _INT_MAX):
+            # the common case: straight to the kernel (the general path re-checks all this)
+            out = numpy.empty((x.shape[0], weight.shape[0]), dtype=dtype)
+            out[...] = bias
+            kernel(x, weight, out, False, True, 1.0, 1.0)
+            return out
         out = numpy.empty((x.shape[0], weight.shape[0]), dtype=numpy.result_type(x, weight, bias))
         out[...] = bias
         return self.gemm(x, weight, trans_b=True, beta=1.0, out=out)
@@ -717,6 +759,18 @@ class CPUBackend(Backend):
                                 weight_decay, 1.0 - lr * weight_decay,
                                 bool(decoupled_weight_decay))
         return param
+
+    def adam_steps(self, params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1=0.9, beta2=0.999,
+                   eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False):
+        """:meth:`adam_step` for several parameters in one kernel call (checked first).
+
+        Example::
+
+            >>> cpu.adam_steps([w, b], [gw, gb], [mw, mb], [vw, vb], [3.0, 3.0], lr=1e-3)
+        """
+        _adam_step_multi(list(params), list(grads), list(exp_avgs), list(exp_avg_sqs),
+                         [float(s) for s in steps], float(lr), float(beta1), float(beta2),
+                         float(eps), float(weight_decay), bool(decoupled_weight_decay))
 
     def rmsprop_step(self, param, grad, square_avg, lr, alpha=0.99, eps=1e-8, weight_decay=0.0,
                      momentum=0.0, centered=False, momentum_buffer=None, grad_avg=None):

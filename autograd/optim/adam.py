@@ -48,7 +48,8 @@ class Adam(Optimizer):
 
     State per parameter (PyTorch's keys): ``step`` (float32 cpu tensor),
     ``exp_avg``, ``exp_avg_sq`` (and ``max_exp_avg_sq`` with amsgrad), on the
-    parameter's device.  Each update is one in-place ``backend.adam_step``.
+    parameter's device.  The updates of a group go to ``backend.adam_steps``: one fused,
+    in-place kernel call for all of its parameters on cpu (PyTorch's multi-tensor path).
 
     Example::
 
@@ -89,7 +90,11 @@ class Adam(Optimizer):
             group.setdefault("decoupled_weight_decay", False)
 
     def step(self, closure=None):
-        """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
+        """Update every parameter that has a gradient; returns ``closure()``'s loss if given.
+
+        Without amsgrad, the parameters of a group that share a device go to
+        the backend in one ``adam_steps`` call (one kernel launch on cpu).
+        """
         loss = self._evaluate_closure(closure)
         state = self.state
         for group in self.param_groups:
@@ -100,6 +105,8 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]
+            batches = {}   # backend -> (params, grads, exp_avgs, exp_avg_sqs, steps)
+            updated = []
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -116,16 +123,26 @@ class Adam(Optimizer):
                 step = float(step_array) + 1.0
                 step_array.fill(step)
                 grad = grad._data
-                if maximize:
-                    grad = -grad
+                if maximize:   # (out=: a ufunc turns a 0-d array into a scalar)
+                    grad = p._backend.xp.negative(grad, out=p._backend.xp.empty_like(grad))
                 if amsgrad:
                     _adam_amsgrad_step(p._backend.xp, p._data, grad, param_state["exp_avg"]._data,
                                        param_state["exp_avg_sq"]._data,
                                        param_state["max_exp_avg_sq"]._data, step, lr,
                                        beta1, beta2, eps, weight_decay, decoupled)
                 else:
-                    p._backend.adam_step(p._data, grad, param_state["exp_avg"]._data,
-                                         param_state["exp_avg_sq"]._data, step, lr,
-                                         beta1, beta2, eps, weight_decay, decoupled)
+                    lists = batches.get((p._backend, p._data.dtype))
+                    if lists is None:
+                        lists = batches[(p._backend, p._data.dtype)] = ([], [], [], [], [])
+                    lists[0].append(p._data)
+                    lists[1].append(grad)
+                    lists[2].append(param_state["exp_avg"]._data)
+                    lists[3].append(param_state["exp_avg_sq"]._data)
+                    lists[4].append(step)
+                updated.append(p)
+            for (backend, _), (params, grads, exp_avgs, exp_avg_sqs, steps) in batches.items():
+                backend.adam_steps(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2,
+                                   eps, weight_decay, decoupled)
+            for p in updated:
                 p._bump_version()
         return loss
