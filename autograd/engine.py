@@ -308,6 +308,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                     deps[target] = left
                     if left == 0:
                         ready.append(target)
+                # the gradients now live in the buffers only: a leaf reached next can take
+                # its array without a copy (see _accumulate_leaf)
+                result = g = None
                 if not retain_graph and (node._saved is not None or
                                          node._saved_output is not None or
                                          node.saves_scalar):

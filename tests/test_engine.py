@@ -538,3 +538,29 @@ def test_leaf_gradients_never_alias_other_arrays():
     (f * 3).sum().backward()               # accumulates in place into the same .grad
     assert f.grad is first
     np.testing.assert_array_equal(f.grad.numpy(), [5.0, 5.0])
+
+
+def test_leaf_takes_a_fresh_gradient_array_without_copying():
+    """AccumulateGrad's steal: a gradient array that only the engine holds becomes the
+    leaf's .grad as is (a copy per parameter per step costs a full pass over it)."""
+    import weakref
+
+    made = []
+
+    class Scale(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            out = grad.numpy() * 2       # a fresh array nothing else references
+            made.append(weakref.ref(out))
+            return ag.from_numpy(out)
+
+    w = ag.ones(3, requires_grad=True)
+    b = ag.ones(3, requires_grad=True)
+    (Scale.apply(w) + b).sum().backward()   # w's gradient arrives with b's in the same pass
+    assert made and made[0]() is not None
+    assert w.grad.numpy() is made[0]()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
