@@ -303,7 +303,12 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                             n = target._num_outputs if isinstance(target, Function) else 1
                             tbuf = buffers[target] = [None] * n
                         old = tbuf[nr]
-                        tbuf[nr] = g if old is None else old + g
+                        if old is None:
+                            tbuf[nr] = g
+                        elif create_graph:
+                            tbuf[nr] = old + g
+                        else:   # plain arrays: no op dispatch for a sum nothing records
+                            tbuf[nr] = _wrap(old._data + g._data, g._backend, False)
                     left = deps[target] - 1
                     deps[target] = left
                     if left == 0:

@@ -21,6 +21,7 @@ Example::
     True
 """
 
+import contextlib
 import gc
 import json
 import math
@@ -88,6 +89,45 @@ def measure(fn, repeats=5, warmup=1, min_repeat_time=0.0, number=None, setup=Non
         "number": number,
         "times": times,
     }
+
+
+def measure_interleaved(fns, repeats=5, warmup=1, min_repeat_time=0.0, contexts=None):
+    """Time several functions with their repeats interleaved (A B C, B C A, C A B, ...).
+
+    On a shared machine the load changes from second to second; interleaving
+    makes every function see the same conditions, so ratios between them stay
+    fair where back-to-back :func:`measure` calls can differ by 1.5x.  Each
+    function gets its own inner-loop ``number`` (as :func:`measure` picks it).
+    ``contexts``: optional context-manager factories, one per function,
+    entered around each of its repeats (e.g. an engine's ``no_grad``).
+    Returns one :func:`measure`-style dict per function, in order.
+
+    Example::
+
+        >>> a, b = measure_interleaved([lambda: None, lambda: sum(range(9))], repeats=3)
+        >>> a["repeats"], len(b["times"])
+        (3, 3)
+    """
+    if repeats < 1:
+        raise ValueError(f"measure_interleaved: repeats must be >= 1, got {repeats}")
+    contexts = list(contexts) if contexts is not None else [contextlib.nullcontext] * len(fns)
+    numbers = []
+    for fn, ctx in zip(fns, contexts):
+        with ctx():
+            numbers.append(measure(fn, repeats=1, warmup=warmup, min_repeat_time=min_repeat_time)["number"])
+    times = [[] for _ in fns]
+    count = len(fns)
+    for r in range(repeats):
+        for j in range(count):
+            i = (j + r) % count          # rotate who goes first
+            fn, number = fns[i], numbers[i]
+            with contexts[i]():
+                t0 = time.perf_counter()
+                for _ in range(number):
+                    fn()
+                times[i].append((time.perf_counter() - t0) / number)
+    return [{"min": min(t), "median": statistics.median(t), "max": max(t), "repeats": repeats,
+             "number": number, "times": t} for t, number in zip(times, numbers)]
 
 
 def figure(suite, name, engine, threads, timing, params=None, derived=None, unit="s", note=None):

@@ -28,9 +28,7 @@ schema of :mod:`bench.common` (one per kernel, size and engine), so
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 if __package__ in (None, ""):  # ``python bench/kernels.py``: the repo root on the path
     # appended, not prepended: an installed autograd wins over the (maybe unbuilt) source tree
@@ -38,7 +36,7 @@ if __package__ in (None, ""):  # ``python bench/kernels.py``: the repo root on t
 
 import numpy as np
 
-from bench.common import figure, measure, optional_import
+from bench.common import figure, measure, measure_interleaved, optional_import
 
 SUITE = "kernels"
 
@@ -168,25 +166,6 @@ def _numpy_sgd(p, g, buf, hp):
 # ----------------------------------------------------------------------
 # the suite
 # ----------------------------------------------------------------------
-def _interleaved(fns, repeats, min_time):
-    """Time several functions with their repeats interleaved (A B C A B C ...).
-
-    On a shared machine the load changes from second to second; interleaving
-    makes every engine see the same conditions, so the ratios stay fair.
-    Returns one :func:`bench.common.measure`-style dict per function.
-    """
-    numbers = [measure(fn, repeats=1, min_repeat_time=min_time)["number"] for fn in fns]
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for i, (fn, number) in enumerate(zip(fns, numbers)):
-            t0 = time.perf_counter()
-            for _ in range(number):
-                fn()
-            times[i].append((time.perf_counter() - t0) / number)
-    return [{"min": min(t), "median": statistics.median(t), "max": max(t), "repeats": repeats,
-             "number": number, "times": t} for t, number in zip(times, numbers)]
-
-
 def _derived(timing, bytes_moved=None, flops=None):
     out = {}
     if bytes_moved:
@@ -223,7 +202,7 @@ def run(quick=False, threads=None, log=print):
         params = {"size": size, "dtype": dtype}
         candidates = dict(numpy_candidates or {})
         fns = [ours] + list(candidates.values()) + ([torch_fn] if torch_fn and torch else [])
-        timings = _interleaved(fns, repeats, min_time)
+        timings = measure_interleaved(fns, repeats=repeats, min_repeat_time=min_time)
         t_ours, t_numpy, t_torch = timings[0], timings[1:1 + len(candidates)], timings[1 + len(candidates):]
         figures.append(figure(SUITE, name, "ours", nthreads, t_ours, params,
                               _derived(t_ours, bytes_moved, flops)))

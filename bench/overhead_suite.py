@@ -35,7 +35,7 @@ if __package__ in (None, ""):
     # appended, not prepended: an installed autograd wins over the (maybe unbuilt) source tree
     sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import (figure, fmt_ratio, import_error, measure, optional_import, table)
+from bench.common import (figure, fmt_ratio, import_error, measure_interleaved, optional_import, table)
 
 SUITE = "overhead"
 CHAIN_OPS = 10
@@ -108,7 +108,7 @@ ENGINE_CASES = {"ours": _ours_case, "torch": _torch_case, "numpy": _numpy_case}
 def run(quick=False, threads=None, log=None):
     """Run the chain benchmarks (and :mod:`bench.overhead` when present); return figures."""
     log = log or (lambda *a: print(*a, file=sys.stderr, flush=True))
-    repeats, min_time = (3, 0.005) if quick else (7, 0.05)
+    repeats, min_time = (3, 0.005) if quick else (15, 0.03)
     figures = []
     for name, why in (("ours", "autograd"), ("torch", "torch")):
         module = optional_import(why)
@@ -119,6 +119,9 @@ def run(quick=False, threads=None, log=None):
                             "params": {}, "note": note})
     for shape in SHAPES:
         for mode in MODES:
+            # the engines' repeats are interleaved: on a shared machine back-to-back
+            # timings of the same chain differ by up to 1.5x, interleaved ratios far less
+            cases = []
             for engine, make in ENGINE_CASES.items():
                 fn = make(shape, mode)
                 if fn is None:
@@ -130,7 +133,11 @@ def run(quick=False, threads=None, log=None):
                     except Exception as exc:
                         raise RuntimeError(f"overhead: the 10-op chain fails on {engine} ({mode}, shape "
                                            f"{shape}): {type(exc).__name__}: {exc}") from exc
-                    timing = measure(fn, repeats=repeats, warmup=3, min_repeat_time=min_time)
+                cases.append((engine, fn, grad_mode))
+            timings = measure_interleaved([fn for _, fn, _ in cases], repeats=repeats, warmup=3,
+                                          min_repeat_time=min_time,
+                                          contexts=[ctx for _, _, ctx in cases])
+            for (engine, _, _), timing in zip(cases, timings):
                 per_op = timing["median"] / CHAIN_OPS
                 figures.append(figure(SUITE, f"10-op chain, {mode}", engine, threads, timing,
                                       {"shape": "x".join(map(str, shape)), "ops": CHAIN_OPS, "dtype": "float32"},

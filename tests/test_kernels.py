@@ -932,3 +932,28 @@ def test_cross_entropy_all_targets_ignored_matches_torch(torch, dtype, reduction
     assert dx.dtype == dtype and dx.shape == logits.shape
     np.testing.assert_array_equal(dx, t_logits.grad.numpy())
     np.testing.assert_array_equal(dx, 0)
+
+
+# ----------------------------------------------------------------------
+# broadcast_to (the view every reduction's backward returns)
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("in_shape,shape", [
+    ((), (3, 4)), ((1,), (5,)), ((3, 1), (2, 3, 4)), ((2, 3), (2, 3)), ((1, 1), (0, 1)),
+    ((4,), (3, 4)), ((0,), (2, 0)), ((2,), (3,)), ((3, 1), (3, 0)), ((), ()), ((1,), ()),
+    ((2, 1, 3), (4, 2, 5, 3)), ((3,), (0, 3))])
+@pytest.mark.parametrize("layout_kind", ["c", "f"])
+def test_broadcast_to_matches_numpy(in_shape, shape, layout_kind):
+    rng = np.random.default_rng(14)
+    x = layout(random(rng, in_shape, np.float32), layout_kind) if in_shape else np.array(1.5, np.float32)
+    try:
+        ref = np.broadcast_to(x, shape)
+    except ValueError:
+        with pytest.raises(ValueError):
+            CPU.broadcast_to(x, shape)
+        return
+    got = CPU.broadcast_to(x, shape)
+    assert got.shape == ref.shape and got.strides == ref.strides and got.dtype == ref.dtype
+    np.testing.assert_array_equal(got, ref)
+    assert not got.flags.writeable          # a view of x: writing through it would alias
+    if got.size:
+        assert np.shares_memory(got, x)

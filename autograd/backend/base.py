@@ -49,6 +49,10 @@ class Backend:
         """True if ``obj`` is an array of this device."""
         return isinstance(obj, self.xp.ndarray)
 
+    def broadcast_to(self, x, shape):
+        """``x`` broadcast to ``shape`` as a read-only view (``numpy.broadcast_to``)."""
+        return self.xp.broadcast_to(x, shape)
+
     def synchronize(self):
         """Wait for queued work to finish (a no-op on synchronous devices)."""
 

@@ -230,6 +230,35 @@ class CPUBackend(Backend):
     name = "cpu"
     xp = numpy
 
+    def broadcast_to(self, x, shape):
+        """``numpy.broadcast_to(x, shape)``: a read-only view with zero strides where
+        ``x`` is broadcast.  A C-contiguous ``x`` (every gradient of a reduction)
+        gets the view built directly, several times faster than NumPy's helper,
+        which sets up an iterator; anything else (and every error) goes to NumPy.
+
+        Example::
+
+            >>> cpu.broadcast_to(numpy.ones(3), (2, 3)).strides
+            (0, 8)
+        """
+        shape = tuple(shape)
+        lead = len(shape) - x.ndim
+        if lead < 0 or not x.flags.c_contiguous or x.size == 0:
+            return numpy.broadcast_to(x, shape)
+        if 0 in shape[:lead]:
+            return numpy.broadcast_to(x, shape)
+        strides = [0] * lead
+        for size, have, stride in zip(shape[lead:], x.shape, x.strides):
+            if have == size:
+                strides.append(stride)
+            elif have == 1 and size > 0:
+                strides.append(0)
+            else:
+                return numpy.broadcast_to(x, shape)   # raises NumPy's error
+        view = numpy.ndarray(shape, x.dtype, x, 0, tuple(strides))
+        view.setflags(write=False)
+        return view
+
     # ------------------------------------------------------------------
     # matmul
     # ------------------------------------------------------------------

@@ -77,7 +77,7 @@ class BroadcastTo(ArrayFunction):
     @staticmethod
     def forward(ctx, backend, x, shape):
         ctx.in_shape = x.shape
-        return backend.xp.broadcast_to(x, shape)
+        return backend.broadcast_to(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -167,7 +167,7 @@ class ExpandReduced(ArrayFunction):
         ctx.keepdim = keepdim
         if not keepdim:
             g = g.reshape(_keep_shape(in_shape, axes))
-        return backend.xp.broadcast_to(g, in_shape)
+        return backend.broadcast_to(g, in_shape)
 
     @staticmethod
     def backward(ctx, grad):
