@@ -73,16 +73,16 @@ _adam_step_multi = _C.optim.adam_step_multi
 _check_targets = _C.losses.check_targets
 
 
-_scipy_erf_ufunc = None
+_scipy_special_ufuncs = {}
 
 
-def _scipy_erf():
-    # imported on first use: scipy.special costs ~0.1 s to import
-    global _scipy_erf_ufunc
-    if _scipy_erf_ufunc is None:
-        from scipy.special import erf
-        _scipy_erf_ufunc = erf
-    return _scipy_erf_ufunc
+def _scipy_special(name):
+    """A ufunc of scipy.special, imported on first use (the module costs ~0.1 s to import)."""
+    ufunc = _scipy_special_ufuncs.get(name)
+    if ufunc is None:
+        import scipy.special
+        ufunc = _scipy_special_ufuncs[name] = getattr(scipy.special, name)
+    return ufunc
 
 
 def _is_kernel_dtype(dtype):
@@ -459,9 +459,11 @@ class CPUBackend(Backend):
     def sigmoid_forward(self, x):
         """``1 / (1 + exp(-x))`` elementwise, in one vectorized pass for float32/float64.
 
-        Stable in both tails (``exp`` only sees ``-|x|``); outputs below the
-        smallest normal number flush to 0.  Other dtypes use the generic
-        expression of :meth:`Backend.sigmoid_forward`.
+        Stable in both tails (``exp`` only sees ``-|x|``); the kernel flushes
+        outputs below the smallest normal number to 0.  Arrays under
+        ``_SMALL_ELEMENTWISE`` elements go to ``scipy.special.expit`` instead
+        (one ufunc call; it keeps those subnormal outputs, as PyTorch does).
+        Other dtypes use the generic expression of :meth:`Backend.sigmoid_forward`.
 
         Example::
 
@@ -472,6 +474,9 @@ class CPUBackend(Backend):
         dtype = x.dtype
         if not _is_kernel_dtype(dtype):
             return super().sigmoid_forward(x)
+        if x.size < _SMALL_ELEMENTWISE:
+            # one ufunc call (scipy.special.expit, same tails) beats the kernel's setup here
+            return _scipy_special("expit")(x, out=numpy.empty(x.shape, dtype=dtype))
         if x.flags.f_contiguous and not x.flags.c_contiguous:
             out = numpy.empty(x.shape, dtype=dtype, order="F")
             _sigmoid_forward[dtype](x.T.reshape(-1), out.T.reshape(-1))
@@ -490,7 +495,7 @@ class CPUBackend(Backend):
             array([0.       , 0.84270079])
         """
         x = _as_array("erf", "x", x)
-        erf = _scipy_erf()
+        erf = _scipy_special("erf")
         return erf(x).astype(x.dtype, copy=False)
 
     def relu_backward(self, grad, x):

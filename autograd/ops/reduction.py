@@ -23,10 +23,13 @@ from ..grad_mode import _state
 from ..tensor import Tensor, _wrap, _normalize_dim
 
 
+_ALL_AXES = tuple(tuple(range(n)) for n in range(33))
+
+
 def reduce_axes(dim, ndim, name):
     """Normalize ``dim`` (None, int, tuple/list) to a sorted tuple of axes."""
     if dim is None:
-        return tuple(range(ndim))
+        return _ALL_AXES[ndim] if ndim < len(_ALL_AXES) else tuple(range(ndim))
     if isinstance(dim, (list, tuple)):
         axes = tuple(sorted(_normalize_dim(d, ndim, name) for d in dim))
         if len(set(axes)) != len(axes):
@@ -148,8 +151,11 @@ class Sum(ArrayFunction):
         ctx.axes = axes
         ctx.keepdim = keepdim
         # axis=None is much faster than the tuple of all axes
-        axis = None if len(axes) == x.ndim else axes
-        return backend.xp.asarray(x.sum(axis=axis, keepdims=keepdim, dtype=dtype))
+        if len(axes) == x.ndim:
+            if keepdim:
+                return x.sum(axis=None, keepdims=True, dtype=dtype)
+            return backend.xp.asarray(x.sum(dtype=dtype))   # (a scalar, made 0-d)
+        return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
     def backward(ctx, grad):
