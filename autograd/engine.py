@@ -139,6 +139,13 @@ def _check_user_gradient(node, i, g):
     return g
 
 
+def _check_gradient_count(node, result, nxt):
+    """Raise unless the extra entries of a backward's ``result`` (beyond one per input) are None."""
+    if len(result) < len(nxt) or any(r is not None for r in result[len(nxt):]):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of "
+                           f"gradients (expected {len(nxt)}, got {len(result)})")
+
+
 def _needed_nodes(start, deps, capture):
     """Nodes from which a captured edge is reachable (pruning for ag.grad)."""
     # Kahn order from the roots, then a reverse sweep.
@@ -283,21 +290,16 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 result = node.backward(node, *grads)
                 if not isinstance(result, tuple):
                     result = (result,)
-                if len(result) < len(nxt):
-                    raise RuntimeError(f"function {node.name()} returned an incorrect number of "
-                                       f"gradients (expected {len(nxt)}, got {len(result)})")
-                if len(result) > len(nxt) and any(r is not None for r in result[len(nxt):]):
-                    raise RuntimeError(f"function {node.name()} returned an incorrect number of "
-                                       f"gradients (expected {len(nxt)}, got {len(result)})")
-                user = node._is_user
-                for i, e in enumerate(nxt):
+                if len(result) != len(nxt):
+                    _check_gradient_count(node, result, nxt)
+                if node._is_user:
+                    result = [g if g is None or e is None else _check_user_gradient(node, i, g)
+                              for i, (e, g) in enumerate(zip(nxt, result))]
+                for e, g in zip(nxt, result):
                     if e is None:
                         continue
                     target, nr = e
-                    g = result[i]
                     if g is not None:
-                        if user:
-                            g = _check_user_gradient(node, i, g)
                         tbuf = buffers.get(target)
                         if tbuf is None:
                             n = target._num_outputs if isinstance(target, Function) else 1

@@ -14,7 +14,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.append(REPO)
 
-from bench.common import figure, measure, table  # noqa: E402
+from bench.common import figure, measure, measure_interleaved, table  # noqa: E402
 from bench.numpy_mlp import NumpyMLP, init_linear_layers  # noqa: E402
 from bench.mlp import NumpyEngine, check_equivalence, epoch_batches, step_flops  # noqa: E402
 from bench.run import compare, parse_threads, plan_processes  # noqa: E402
@@ -78,6 +78,37 @@ def test_measure_and_table():
         table(["a", "b"], [["only one"]])
     with pytest.raises(ValueError):
         measure(lambda: None, repeats=0)
+
+
+def test_measure_interleaved_takes_turns_inside_each_context():
+    """Each function's repeats alternate with the others' (so a burst of load elsewhere hits
+    all of them) and run inside that function's own context."""
+    import contextlib
+
+    log = []
+    inside = []
+
+    @contextlib.contextmanager
+    def marked(name):
+        inside.append(name)
+        yield
+        inside.pop()
+
+    def make(name):
+        def fn():
+            log.append((name, tuple(inside)))
+        return fn
+
+    a, b = measure_interleaved([make("a"), make("b")], repeats=4, warmup=0,
+                               contexts=[lambda: marked("A"), lambda: marked("B")])
+    assert a["repeats"] == b["repeats"] == 4 and len(a["times"]) == 4
+    assert a["min"] <= a["median"] <= a["max"]
+    assert all(ctx == (name.upper(),) for name, ctx in log)     # always inside its own context
+    order = [name for name, _ in log[2:]]                       # after the two calibration calls
+    assert order.count("a") == order.count("b") == 4
+    assert order[:2] != order[2:4]                              # who goes first rotates
+    with pytest.raises(ValueError):
+        measure_interleaved([lambda: None], repeats=0)
 
 
 def test_parse_threads():
