@@ -14,9 +14,8 @@ is timed three ways, per op (chain time / 10):
 
 on 1-element tensors (pure overhead) and on (64, 128) float32 tensors (overhead
 plus small kernels).  NumPy appears in the forward rows as the cost of the
-bare array expressions (the floor for the forward).  When
-:mod:`bench.overhead` (the Tensor engineer's detailed script) is present, its
-rows are run and shown too.
+bare array expressions (the floor for the forward).  The engines' repeats
+are interleaved, so load from elsewhere hits all of them alike.
 
 Example::
 
@@ -25,7 +24,6 @@ Example::
 """
 
 import contextlib
-import inspect
 import os
 import sys
 
@@ -106,7 +104,7 @@ ENGINE_CASES = {"ours": _ours_case, "torch": _torch_case, "numpy": _numpy_case}
 
 
 def run(quick=False, threads=None, log=None):
-    """Run the chain benchmarks (and :mod:`bench.overhead` when present); return figures."""
+    """Run the chain benchmarks; return figures."""
     log = log or (lambda *a: print(*a, file=sys.stderr, flush=True))
     repeats, min_time = (3, 0.005) if quick else (15, 0.03)
     figures = []
@@ -142,35 +140,7 @@ def run(quick=False, threads=None, log=None):
                 figures.append(figure(SUITE, f"10-op chain, {mode}", engine, threads, timing,
                                       {"shape": "x".join(map(str, shape)), "ops": CHAIN_OPS, "dtype": "float32"},
                                       {"us_per_op": per_op * 1e6}))
-    figures += _detailed(quick, threads, log)
     return figures
-
-
-def _detailed(quick, threads, log):
-    """Rows of :mod:`bench.overhead` (the Tensor engineer's script) when it has ``run()``."""
-    if not os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "overhead.py")):
-        return []
-    import importlib
-
-    module = importlib.import_module("bench.overhead")  # a broken script is an error, not a skip
-    run_fn = getattr(module, "run", None)
-    if run_fn is None:
-        note = "bench/overhead.py has no run(quick=..., threads=...) function: its table is not included"
-        log("note: " + note)
-        return [{"suite": SUITE, "name": "note", "engine": None, "threads": threads, "params": {}, "note": note}]
-    params = inspect.signature(run_fn).parameters
-    kwargs = {k: v for k, v in (("quick", quick), ("threads", threads)) if k in params}
-    rows = run_fn(**kwargs) or []
-    out = []
-    for row in rows:
-        if isinstance(row, dict) and "engine" in row and "median" in row:
-            fig = dict(row)
-            fig.setdefault("suite", SUITE)
-            fig.setdefault("threads", threads)
-        else:
-            fig = {"suite": SUITE, "threads": threads, "row": dict(row), "source": "bench.overhead"}
-        out.append(fig)
-    return out
 
 
 def render(figures):
@@ -200,11 +170,6 @@ def render(figures):
                                f"{e['ours']:.2f} vs {e['torch']:.2f} µs: {verdict}")
         if targets:
             parts.append("\n".join(targets))
-    rows = [f for f in figures if "row" in f]
-    if rows:
-        from bench.run import render_rows
-
-        parts.append(render_rows(rows, title="bench/overhead.py"))
     return "\n\n".join(parts)
 
 

@@ -5,7 +5,7 @@ Suites (default ``all``):
 * ``kernels``  -- compiled kernels vs the best NumPy expression vs PyTorch
   (:mod:`bench.kernels`): GEMM, ReLU, softmax, log-softmax, cross-entropy, Adam/SGD.
 * ``overhead`` -- per-op cost of the dispatch path on tiny tensors, ours vs PyTorch
-  (:mod:`bench.overhead_suite`, which also runs :mod:`bench.overhead` when present).
+  (:mod:`bench.overhead_suite`).
 * ``mlp``      -- MLP training throughput, ours vs PyTorch vs the hand-written NumPy
   floor vs the GEMM floor (:mod:`bench.mlp`).
 * ``gpu``      -- the GPU suite (:mod:`bench.gpu`); part of ``all`` only when CuPy
