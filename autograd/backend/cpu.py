@@ -145,11 +145,12 @@ def _blas_batch(x, trans):
     return numpy.ascontiguousarray(x), trans
 
 
-def _gemm_contiguous(a, b, trans_a, trans_b, alpha):
+def _gemm_contiguous(a, b, trans_a, trans_b, alpha, bias=None):
     """``CPUBackend.gemm`` into a new array for the common case, with only the checks
     that case needs: two C-contiguous 2-D float32/float64 ndarrays of one dtype
-    that align, above the small-product size.  Returns None for anything else
-    (the general path then checks, copies and raises)."""
+    that align.  ``bias`` (a row of the output's dtype and width) is added (it
+    fills the output first and BLAS adds the product, ``beta=1``).  Returns None
+    for anything else (the general path then checks, copies and raises)."""
     dtype = a.dtype
     if (dtype is not b.dtype and dtype != b.dtype) or a.ndim != 2 or b.ndim != 2:
         return None
@@ -164,9 +165,14 @@ def _gemm_contiguous(a, b, trans_a, trans_b, alpha):
     if work < _SMALL_GEMM_FLOPS or work == 0:
         if alpha != 1.0 or work == 0:
             return None
-        return numpy.matmul(a.T if trans_a else a, b.T if trans_b else b)
+        out = numpy.matmul(a.T if trans_a else a, b.T if trans_b else b)
+        if bias is not None:
+            out += bias
+        return out
     out = numpy.empty((m, n), dtype=dtype)
-    kernel(a, b, out, trans_a, trans_b, float(alpha), 0.0)
+    if bias is not None:
+        out[...] = bias
+    kernel(a, b, out, trans_a, trans_b, float(alpha), 0.0 if bias is None else 1.0)
     return out
 
 
@@ -417,17 +423,10 @@ class CPUBackend(Backend):
         bias = _as_array("linear", "bias", bias)
         if bias.shape != (weight.shape[0],):
             raise ValueError(f"linear: bias must have shape {(weight.shape[0],)}, got {bias.shape}")
-        dtype = x.dtype
-        kernel = _gemm.get(dtype)
-        if (kernel is not None and weight.dtype == dtype and bias.dtype == dtype
-                and x.flags.c_contiguous and weight.flags.c_contiguous
-                and x.shape[0] * weight.shape[0] * x.shape[1] > 0
-                and max(x.shape[0], x.shape[1], weight.shape[0]) <= _INT_MAX):
-            # the common case: straight to the kernel (the general path re-checks all this)
-            out = numpy.empty((x.shape[0], weight.shape[0]), dtype=dtype)
-            out[...] = bias
-            kernel(x, weight, out, False, True, 1.0, 1.0)
-            return out
+        if bias.dtype == x.dtype and type(x) is _ndarray and type(weight) is _ndarray:
+            out = _gemm_contiguous(x, weight, False, True, 1.0, bias)   # the common case
+            if out is not None:
+                return out
         out = numpy.empty((x.shape[0], weight.shape[0]), dtype=numpy.result_type(x, weight, bias))
         out[...] = bias
         return self.gemm(x, weight, trans_b=True, beta=1.0, out=out)

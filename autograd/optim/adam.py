@@ -105,7 +105,7 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]
-            batches = {}   # backend -> (params, grads, exp_avgs, exp_avg_sqs, steps)
+            batches = {}   # (backend, dtype) -> (params, grads, exp_avgs, exp_avg_sqs, steps)
             updated = []
             for p in group["params"]:
                 grad = p.grad
