@@ -85,6 +85,30 @@ def relu_backward(const floating[::1] grad, const floating[::1] x, floating[::1]
             _relu_backward_chunk(pg + start, px + start, po + start, min(CHUNK, n - start))
 
 
+def exp_forward(const floating[::1] x, floating[::1] out):
+    """``out = exp(x)`` elementwise over flat arrays of equal length (``out`` may be ``x``).
+
+    IEEE results at both ends: ``inf`` above ``ln(max float)``, subnormals
+    (rounded once) below the smallest normal result, 0 below those, NaN for NaN;
+    about 1 ulp elsewhere.
+    """
+    cdef Py_ssize_t n = x.shape[0], nchunks = (n + CHUNK - 1) // CHUNK, c, start
+    cdef const floating *px
+    cdef floating *po
+    if n == 0:
+        return
+    px = &x[0]
+    po = &out[0]
+    with nogil:
+        for c in prange(nchunks, schedule='static', num_threads=ag_threads(),
+                        use_threads_if=n >= PARALLEL_MIN_ELEMENTS):
+            start = c * CHUNK
+            if floating is float:
+                ag_exp_f32(px + start, po + start, min(CHUNK, n - start))
+            else:
+                ag_exp_f64(px + start, po + start, min(CHUNK, n - start))
+
+
 def sigmoid_forward(const floating[::1] x, floating[::1] out):
     """``out = 1 / (1 + exp(-x))`` elementwise over flat arrays of equal length (``out`` may be ``x``).
 

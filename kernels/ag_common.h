@@ -149,6 +149,59 @@ static inline double ag_exp(double x) { return ag_exp_impl(x, 1); }
 static inline float ag_expf_nonpos(float x) { return ag_expf_impl(x, 0); }
 static inline double ag_exp_nonpos(double x) { return ag_exp_impl(x, 0); }
 
+/* exp over the whole range, with IEEE results at both ends: +inf above ln(FLT_MAX)
+ * (ln(DBL_MAX)), subnormals below the smallest normal result (rounded once), 0 below
+ * those, NaN for NaN.  Same reduction and polynomial as ag_expf_impl; 2^n is applied
+ * as 2^(n/2) * 2^(n - n/2) so that n from -150 (-1075) to 128 (1024) never builds an
+ * out-of-range exponent.  Branch-free, so the loops below vectorize. */
+static inline float ag_expf_full(float x) {
+    const float lo = -103.972084f, hi = 88.7228394f;
+    const float magic = 12582912.0f; /* 1.5 * 2^23 */
+    float xc = x < lo ? lo : (x > hi ? hi : x);
+    float n = (xc * 1.44269504088896341f + magic) - magic;
+    float r = xc - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float r2 = r * r;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * r2 + r + 1.0f;
+    int32_t ni = (int32_t)n;
+    int32_t n1 = ni >> 1;
+    ag_f32_bits s1, s2;
+    s1.u = (uint32_t)(n1 + 127) << 23;
+    s2.u = (uint32_t)(ni - n1 + 127) << 23;
+    y = (y * s1.f) * s2.f;
+    y = x > hi ? INFINITY : y;
+    return x < lo ? 0.0f : y;
+}
+
+static inline double ag_exp_full(double x) {
+    const double lo = -745.13321910194122, hi = 709.78271289338397;
+    const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
+    double xc = x < lo ? lo : (x > hi ? hi : x);
+    double n = (xc * 1.4426950408889634073599 + magic) - magic;
+    double r = xc - n * 6.93145751953125e-1;
+    r = r - n * 1.42860682030941723212e-6;
+    double r2 = r * r;
+    double p = ((1.26177193074810590878e-4 * r2 + 3.02994407707441961300e-2) * r2
+                + 9.99999999999999999910e-1) * r;
+    double q = ((3.00198505138664455042e-6 * r2 + 2.52448340349684104192e-3) * r2
+                + 2.27265548208155028766e-1) * r2 + 2.00000000000000000009e0;
+    double y = 1.0 + 2.0 * (p / (q - p));
+    int32_t ni = (int32_t)n;   /* (32-bit: AVX2 converts 4 doubles at once) */
+    int32_t n1 = ni >> 1;
+    ag_f64_bits s1, s2;
+    s1.u = (uint64_t)(uint32_t)(n1 + 1023) << 52;
+    s2.u = (uint64_t)(uint32_t)(ni - n1 + 1023) << 52;
+    y = (y * s1.f) * s2.f;
+    y = x > hi ? INFINITY : y;
+    return x < lo ? 0.0 : y;
+}
+
 /* --------------------------- row primitives ------------------------------ */
 #define AG_DEFINE_ROW_OPS(T, SUF, EXP, EXP_ANY, ATTR, TAG)                                            \
 ATTR T ag_row_max_##SUF##TAG(const T *x, Py_ssize_t n) {                        \
@@ -346,6 +399,16 @@ AG_CLONES static void ag_sigmoid_##SUF(const T *x, T *out, Py_ssize_t n) {      
         out[j] = xj >= 0 ? r : e * r;                                               \
     }                                                                               \
 }
+
+/* out[j] = exp(x[j]) over the whole range (see ag_expf_full); `out` may be `x`. */
+#define AG_DEFINE_EXP(T, SUF, EXP_FULL)                                                \
+AG_CLONES static void ag_exp_##SUF(const T *x, T *out, Py_ssize_t n) {                \
+    AG_SIMD                                                                         \
+    for (Py_ssize_t j = 0; j < n; j++) out[j] = EXP_FULL(x[j]);                     \
+}
+
+AG_DEFINE_EXP(float, f32, ag_expf_full)
+AG_DEFINE_EXP(double, f64, ag_exp_full)
 
 AG_DEFINE_SIGMOID(float, f32, ag_expf_nonpos, fabsf)
 AG_DEFINE_SIGMOID(double, f64, ag_exp_nonpos, fabs)

@@ -57,3 +57,5 @@ cdef extern from "ag_common.h" nogil:
 
     void ag_sigmoid_f32(const float *x, float *out, Py_ssize_t n)
     void ag_sigmoid_f64(const double *x, double *out, Py_ssize_t n)
+    void ag_exp_f32(const float *x, float *out, Py_ssize_t n)
+    void ag_exp_f64(const double *x, double *out, Py_ssize_t n)

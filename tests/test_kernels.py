@@ -885,6 +885,60 @@ def test_sigmoid_forward_layouts(shape, dtype, kind, seed):
     np.testing.assert_allclose(y, REF.sigmoid_forward(base.astype(np.float64)), **tol(dtype))
 
 
+def _ulps(got, ref_f64, dtype):
+    """|got - ref| in units of the spacing at the correctly rounded result (finite entries)."""
+    ref = ref_f64.astype(dtype)
+    ok = np.isfinite(ref) & np.isfinite(got) & (ref != 0)
+    return np.abs(got[ok].astype(np.float64) - ref_f64[ok]) / np.spacing(np.abs(ref[ok]))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_exp_forward_accuracy_and_ieee_ends(dtype, threads):
+    """exp over the whole range: within an ulp (float32; 3 for float64 against libm), and
+    inf / subnormal / 0 / NaN exactly where the correctly rounded result has them."""
+    rng = np.random.default_rng(24)
+    lo, hi = (-110.0, 90.0) if dtype == np.float32 else (-750.0, 712.0)
+    x = np.concatenate([rng.uniform(lo, hi, 60000), rng.uniform(-2, 2, 20000),
+                        np.linspace(lo, hi, 20001)]).astype(dtype)
+    y = CPU.exp_forward(x)
+    assert y.dtype == dtype and y.shape == x.shape
+    with np.errstate(over="ignore"):
+        if dtype == np.float32:
+            ref = np.exp(x.astype(np.float64))       # exact enough to round to float32
+            assert _ulps(y, ref, dtype).max() <= 1.0
+        else:
+            ref = np.exp(x)                          # libm, within an ulp
+            assert _ulps(y, ref, dtype).max() <= 3.0
+        rounded = ref.astype(dtype)
+    np.testing.assert_array_equal(np.isinf(y), np.isinf(rounded))
+    np.testing.assert_array_equal(y == 0, rounded == 0)
+    tiny = np.finfo(dtype).tiny
+    sub = (rounded > 0) & (rounded < tiny)
+    assert sub.any() and ((y[sub] > 0) & (y[sub] < tiny)).all()   # subnormals, not flushed
+    specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30], dtype)
+    out = CPU.exp_forward(np.concatenate([specials, np.zeros(5000, dtype)]))[:7]
+    assert np.isnan(out[0]) and out[1] == np.inf and out[2] == 0
+    np.testing.assert_array_equal(out[3:], 1.0)
+
+
+@SETTINGS
+@given(shape=st.lists(st.integers(0, 70), min_size=0, max_size=3).map(tuple), dtype=DTYPES,
+       kind=LAYOUTS, seed=st.integers(0, 2**16))
+def test_exp_forward_layouts(shape, dtype, kind, seed):
+    rng = np.random.default_rng(seed)
+    base = random(rng, shape, dtype, 10.0)
+    x = layout(base, kind) if base.ndim >= 1 else base
+    y = CPU.exp_forward(x)
+    assert y.shape == shape and y.dtype == dtype
+    with np.errstate(over="ignore"):
+        np.testing.assert_allclose(y, np.exp(base.astype(np.float64)), **tol(dtype))
+    with np.errstate(over="ignore"):
+        expected = np.exp(base.astype(np.float64)).reshape(-1)
+    out = base.flatten()                             # a copy: the kernel may write over its input
+    _C.activations.exp_forward(out, out)
+    np.testing.assert_allclose(out, expected, **tol(dtype))
+
+
 def test_sigmoid_forward_other_dtypes_and_errors():
     x16 = np.array([-2.0, 0.0, 2.0], np.float16)
     y16 = CPU.sigmoid_forward(x16)

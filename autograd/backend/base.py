@@ -114,6 +114,10 @@ class Backend:
         xp.maximum(x, xp.zeros((), dtype=x.dtype), out=x)
         return x
 
+    def exp_forward(self, x):
+        """``e^x`` elementwise (``xp.exp``)."""
+        return self.xp.exp(x)
+
     def sigmoid_forward(self, x):
         """The logistic function ``1 / (1 + exp(-x))`` elementwise, without overflow.
 
