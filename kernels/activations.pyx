@@ -109,6 +109,40 @@ def exp_forward(const floating[::1] x, floating[::1] out):
                 ag_exp_f64(px + start, po + start, min(CHUNK, n - start))
 
 
+cdef inline void _relu_backward_colsum_row(const floating *g, const floating *y, floating *out,
+                                           floating *colsum, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef floating v
+    for j in range(n):
+        v = g[j] if y[j] > 0 else 0
+        out[j] = v
+        colsum[j] += v
+
+
+def relu_backward_colsum(const floating[:, ::1] grad, const floating[:, ::1] y,
+                         floating[:, ::1] out, floating[::1] colsum):
+    """``out = grad * (y > 0)`` and ``colsum = out.sum(axis=0)`` in one pass over the rows.
+
+    The backward of ``relu(x @ W.T + b)``: the masked gradient and the bias
+    gradient together.  Rows are added in order, as NumPy's ``sum(axis=0)``
+    does.  Serial (the wrapper sends large inputs to the threaded kernels).
+    """
+    cdef Py_ssize_t rows = grad.shape[0], cols = grad.shape[1], i, j
+    if (y.shape[0] != rows or y.shape[1] != cols or out.shape[0] != rows
+            or out.shape[1] != cols or colsum.shape[0] != cols):
+        raise ValueError(f"relu_backward_colsum: shapes ({rows}, {cols}), "
+                         f"({y.shape[0]}, {y.shape[1]}), ({out.shape[0]}, {out.shape[1]}) "
+                         f"and ({colsum.shape[0]},) do not fit")
+    if cols == 0:
+        return
+    cdef floating *pc = &colsum[0]
+    with nogil:
+        for j in range(cols):
+            pc[j] = 0
+        for i in range(rows):
+            _relu_backward_colsum_row(&grad[i, 0], &y[i, 0], &out[i, 0], pc, cols)
+
+
 def sigmoid_forward(const floating[::1] x, floating[::1] out):
     """``out = 1 / (1 + exp(-x))`` elementwise over flat arrays of equal length (``out`` may be ``x``).
 

@@ -885,6 +885,35 @@ def test_sigmoid_forward_layouts(shape, dtype, kind, seed):
     np.testing.assert_allclose(y, REF.sigmoid_forward(base.astype(np.float64)), **tol(dtype))
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape,kind", [((64, 128), "c"), ((1, 7), "c"), ((0, 5), "c"),
+                                        ((5, 0), "c"), ((33, 17), "f"), ((9, 6), "rows"),
+                                        ((1100, 1000), "c")])
+def test_relu_backward_bias_is_mask_and_column_sum(dtype, shape, kind):
+    """The fused pass gives exactly relu_backward and its sum over rows (NumPy's order),
+    NaN and the kinks included; other layouts and large inputs take the two-step path."""
+    rng = np.random.default_rng(25)
+    grad = layout(random(rng, shape, dtype), kind)
+    y = layout(random(rng, shape, dtype), kind)
+    if y.size > 4:
+        y[0, :2] = [np.nan, 0.0]
+        grad[0, 2:4] = np.nan                        # NaN gradient where y <= 0 or y > 0
+    g, gb = CPU.relu_backward_bias(grad, y)
+    expected = CPU.relu_backward(grad, y)
+    np.testing.assert_array_equal(g, expected)
+    np.testing.assert_array_equal(gb, expected.sum(axis=0))
+    assert g.dtype == gb.dtype == dtype and gb.shape == (shape[1],)
+
+
+def test_relu_backward_colsum_checks_shapes():
+    a = np.ones((3, 4), np.float32)
+    with pytest.raises(ValueError, match="do not fit"):
+        _C.activations.relu_backward_colsum(a, a, a, np.empty(3, np.float32))
+    with pytest.raises(ValueError, match="do not fit"):
+        _C.activations.relu_backward_colsum(a, np.ones((4, 3), np.float32), a,
+                                            np.empty(4, np.float32))
+
+
 def _ulps(got, ref_f64, dtype):
     """|got - ref| in units of the spacing at the correctly rounded result (finite entries)."""
     ref = ref_f64.astype(dtype)

@@ -107,6 +107,12 @@ class Backend:
         """``grad * (x > 0)``."""
         return grad * (x > 0)
 
+    def relu_backward_bias(self, grad, y):
+        """``(g, g.sum(axis=0))`` with ``g = grad * (y > 0)``, for 2-D ``grad`` and ``y``: the
+        masked gradient and the bias gradient of ``relu(x @ W.T + b)``."""
+        g = self.relu_backward(grad, y)
+        return g, g.sum(axis=0)
+
     def bias_relu_forward(self, x, bias):
         """In place: ``x = max(x + bias, 0)`` for 2-D ``x`` and a row ``bias``; returns ``x``."""
         xp = self.xp

@@ -58,6 +58,7 @@ _gemm = _specializations(_C.gemm.gemm)
 _gemm_batched = _specializations(_C.gemm.gemm_batched)
 _relu_forward = _specializations(_C.activations.relu_forward)
 _relu_backward = _specializations(_C.activations.relu_backward)
+_relu_backward_colsum = _specializations(_C.activations.relu_backward_colsum)
 _bias_relu_forward = _specializations(_C.activations.bias_relu_forward)
 _sigmoid_forward = _specializations(_C.activations.sigmoid_forward)
 _exp_forward = _specializations(_C.activations.exp_forward)
@@ -547,6 +548,28 @@ class CPUBackend(Backend):
                 _relu_backward[dtype](grad.T.reshape(-1), x.T.reshape(-1), out.T.reshape(-1))
                 return out
         return numpy.where(x > 0, grad, numpy.zeros((), dtype=grad.dtype))
+
+    def relu_backward_bias(self, grad, y):
+        """``(g, g.sum(axis=0))`` with ``g = grad * (y > 0)``: one pass for C-contiguous 2-D
+        float32/float64 inputs below the threading size, else the two steps.
+
+        Example::
+
+            >>> g, gb = cpu.relu_backward_bias(np.ones((2, 2)), np.array([[1.0, -1.0], [2.0, 3.0]]))
+            >>> gb
+            array([2., 1.])
+        """
+        grad = _as_array("relu_backward", "grad", grad)
+        y = _as_array("relu_backward", "x", y)
+        dtype = y.dtype
+        if (grad.ndim == 2 and grad.shape == y.shape and grad.dtype == dtype
+                and _is_kernel_dtype(dtype) and grad.flags.c_contiguous and y.flags.c_contiguous
+                and grad.size < _C.parallel.get_parallel_thresholds()["elements"]):
+            g = numpy.empty(y.shape, dtype=dtype)
+            gb = numpy.empty(y.shape[1], dtype=dtype)
+            _relu_backward_colsum[dtype](grad, y, g, gb)
+            return g, gb
+        return super().relu_backward_bias(grad, y)
 
     def bias_relu_forward(self, x, bias):
         """In place: ``x = max(x + bias, 0)`` for 2-D ``x`` (N, C) and ``bias`` (C,); returns ``x``.

@@ -40,10 +40,14 @@ class LinearReLU(ArrayFunction):
         need = ctx.needs_input_grad
         backend = grad._backend
         if not is_grad_enabled():
-            g = backend.relu_backward(grad._data, out._data)
+            gb = None
+            if need[2]:   # the mask and the bias gradient in one pass
+                g, gb = backend.relu_backward_bias(grad._data, out._data)
+                gb = _make(gb, backend)
+            else:
+                g = backend.relu_backward(grad._data, out._data)
             gx = _make(backend.gemm(g, weight._data), backend) if need[0] else None
             gw = _make(backend.gemm(g, x._data, trans_a=True), backend) if need[1] else None
-            gb = _make(g.sum(axis=0), backend) if need[2] else None
             return gx, gw, gb
         mask = _make((out._data > 0).astype(grad.dtype), backend)
         g = grad * mask
