@@ -311,6 +311,10 @@ def run(quick=False, threads=None, log=print):
             candidates["scipy.special.expit"] = lambda: special.expit(x)
         add("sigmoid_forward", f"{shape}", lambda: cpu.sigmoid_forward(x), candidates,
             (lambda: torch.sigmoid(tx)) if torch is not None else None, bytes_moved=2 * x.nbytes)
+        out = np.empty_like(x)
+        add("exp_forward", f"{shape}", lambda: cpu.exp_forward(x),
+            {"exp(x)": lambda: np.exp(x), "exp(x, out=o)": lambda: np.exp(x, out=out)},
+            (lambda: torch.exp(tx)) if torch is not None else None, bytes_moved=2 * x.nbytes)
 
     hp = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
     # the first layer of a 784-128-10 MLP: small enough to stay on one thread
