@@ -178,6 +178,24 @@ def _gemm_contiguous(a, b, trans_a, trans_b, alpha, bias=None):
     return out
 
 
+def _unary_kernel(kernels, x, copy_other=False):
+    """``kernels[x.dtype]`` (flat in, flat out) applied to all of ``x``, in ``x``'s memory
+    order: a C- or F-contiguous ``x`` is passed as it is.  Any other layout returns None,
+    or with ``copy_other`` is first copied to C order."""
+    dtype = x.dtype
+    if x.flags.c_contiguous:
+        out = numpy.empty(x.shape, dtype=dtype)
+        kernels[dtype](x.reshape(-1), out.reshape(-1))
+        return out
+    if x.flags.f_contiguous:
+        out = numpy.empty(x.shape, dtype=dtype, order="F")
+        kernels[dtype](x.T.reshape(-1), out.T.reshape(-1))
+        return out
+    if copy_other:
+        return _unary_kernel(kernels, numpy.ascontiguousarray(x))
+    return None
+
+
 def _check_blas_size(name, *dims):
     for d in dims:
         if d > _INT_MAX:
@@ -447,13 +465,8 @@ class CPUBackend(Backend):
         x = _as_array("relu", "x", x)
         dtype = x.dtype
         if _is_kernel_dtype(dtype) and x.size >= _SMALL_ELEMENTWISE:
-            if x.flags.c_contiguous:
-                out = numpy.empty(x.shape, dtype=dtype)
-                _relu_forward[dtype](x.reshape(-1), out.reshape(-1))
-                return out
-            if x.flags.f_contiguous:
-                out = numpy.empty(x.shape, dtype=dtype, order="F")
-                _relu_forward[dtype](x.T.reshape(-1), out.T.reshape(-1))
+            out = _unary_kernel(_relu_forward, x)
+            if out is not None:
                 return out
         return numpy.maximum(x, numpy.zeros((), dtype=dtype))
 
@@ -470,15 +483,9 @@ class CPUBackend(Backend):
             array([1., 1.], dtype=float32)
         """
         x = _as_array("exp", "x", x)
-        dtype = x.dtype
-        if _is_kernel_dtype(dtype) and x.size >= _SMALL_ELEMENTWISE:
-            if x.flags.c_contiguous:
-                out = numpy.empty(x.shape, dtype=dtype)
-                _exp_forward[dtype](x.reshape(-1), out.reshape(-1))
-                return out
-            if x.flags.f_contiguous:
-                out = numpy.empty(x.shape, dtype=dtype, order="F")
-                _exp_forward[dtype](x.T.reshape(-1), out.T.reshape(-1))
+        if _is_kernel_dtype(x.dtype) and x.size >= _SMALL_ELEMENTWISE:
+            out = _unary_kernel(_exp_forward, x)
+            if out is not None:
                 return out
         return numpy.exp(x)
 
@@ -503,14 +510,7 @@ class CPUBackend(Backend):
         if x.size < _SMALL_ELEMENTWISE:
             # one ufunc call (scipy.special.expit, same tails) beats the kernel's setup here
             return _scipy_special("expit")(x, out=numpy.empty(x.shape, dtype=dtype))
-        if x.flags.f_contiguous and not x.flags.c_contiguous:
-            out = numpy.empty(x.shape, dtype=dtype, order="F")
-            _sigmoid_forward[dtype](x.T.reshape(-1), out.T.reshape(-1))
-            return out
-        out = numpy.empty(x.shape, dtype=dtype)
-        if out.size:
-            _sigmoid_forward[dtype](numpy.ascontiguousarray(x).reshape(-1), out.reshape(-1))
-        return out
+        return _unary_kernel(_sigmoid_forward, x, copy_other=True)
 
     def erf(self, x):
         """The error function elementwise, in ``x``'s dtype (``scipy.special.erf``).
