@@ -85,6 +85,24 @@ def relu_backward(const floating[::1] grad, const floating[::1] x, floating[::1]
             _relu_backward_chunk(pg + start, px + start, po + start, min(CHUNK, n - start))
 
 
+ctypedef void (*_flat_f32)(const float *, float *, Py_ssize_t) noexcept nogil
+ctypedef void (*_flat_f64)(const double *, double *, Py_ssize_t) noexcept nogil
+
+
+cdef void _map_flat(const floating *px, floating *po, Py_ssize_t n, _flat_f32 f32,
+                    _flat_f64 f64) noexcept nogil:
+    """Apply a row primitive of ag_common.h (``f32`` or ``f64``) to ``n`` elements in
+    chunks, threaded above the element threshold."""
+    cdef Py_ssize_t nchunks = (n + CHUNK - 1) // CHUNK, c, start
+    for c in prange(nchunks, schedule='static', num_threads=ag_threads(),
+                    use_threads_if=n >= PARALLEL_MIN_ELEMENTS):
+        start = c * CHUNK
+        if floating is float:
+            f32(px + start, po + start, min(CHUNK, n - start))
+        else:
+            f64(px + start, po + start, min(CHUNK, n - start))
+
+
 def exp_forward(const floating[::1] x, floating[::1] out):
     """``out = exp(x)`` elementwise over flat arrays of equal length (``out`` may be ``x``).
 
@@ -92,21 +110,10 @@ def exp_forward(const floating[::1] x, floating[::1] out):
     (rounded once) below the smallest normal result, 0 below those, NaN for NaN;
     about 1 ulp elsewhere.
     """
-    cdef Py_ssize_t n = x.shape[0], nchunks = (n + CHUNK - 1) // CHUNK, c, start
-    cdef const floating *px
-    cdef floating *po
-    if n == 0:
+    if x.shape[0] == 0:
         return
-    px = &x[0]
-    po = &out[0]
     with nogil:
-        for c in prange(nchunks, schedule='static', num_threads=ag_threads(),
-                        use_threads_if=n >= PARALLEL_MIN_ELEMENTS):
-            start = c * CHUNK
-            if floating is float:
-                ag_exp_f32(px + start, po + start, min(CHUNK, n - start))
-            else:
-                ag_exp_f64(px + start, po + start, min(CHUNK, n - start))
+        _map_flat(&x[0], &out[0], x.shape[0], ag_exp_f32, ag_exp_f64)
 
 
 cdef inline void _relu_backward_colsum_row(const floating *g, const floating *y, floating *out,
@@ -149,21 +156,10 @@ def sigmoid_forward(const floating[::1] x, floating[::1] out):
     Stable in both tails (``exp`` only ever sees ``-|x|``); results below the
     smallest normal number flush to 0.
     """
-    cdef Py_ssize_t n = x.shape[0], nchunks = (n + CHUNK - 1) // CHUNK, c, start
-    cdef const floating *px
-    cdef floating *po
-    if n == 0:
+    if x.shape[0] == 0:
         return
-    px = &x[0]
-    po = &out[0]
     with nogil:
-        for c in prange(nchunks, schedule='static', num_threads=ag_threads(),
-                        use_threads_if=n >= PARALLEL_MIN_ELEMENTS):
-            start = c * CHUNK
-            if floating is float:
-                ag_sigmoid_f32(px + start, po + start, min(CHUNK, n - start))
-            else:
-                ag_sigmoid_f64(px + start, po + start, min(CHUNK, n - start))
+        _map_flat(&x[0], &out[0], x.shape[0], ag_sigmoid_f32, ag_sigmoid_f64)
 
 
 cdef inline void _bias_relu_row(floating *x, const floating *bias, Py_ssize_t n) noexcept nogil:

@@ -203,7 +203,6 @@ def adam_step_multi(list params, list grads, list exp_avgs, list exp_avg_sqs, li
     cdef double step
     cdef _AdamTensor *ts
     cdef _AdamTensor t
-    cdef int wd_mode = 0 if weight_decay == 0 else (2 if decoupled_weight_decay else 1)
     cdef bint is_f32 = True
     if len(grads) != count or len(exp_avgs) != count or len(exp_avg_sqs) != count \
             or len(steps) != count:
@@ -267,19 +266,21 @@ def adam_step_multi(list params, list grads, list exp_avgs, list exp_avg_sqs, li
                 for c in prange(nchunks, schedule='static', num_threads=ag_threads(),
                                 use_threads_if=t.n >= PARALLEL_MIN_ELEMENTS):
                     start = c * CHUNK
+                    # adam_step's own chunk function, so both entry points share one arithmetic
                     if is_f32:
-                        ag_adam_f32(<float *>t.p + start, <const float *>t.g + start,
+                        _adam_chunk(<float *>t.p + start, <const float *>t.g + start,
                                     <float *>t.m + start, <float *>t.v + start,
                                     min(CHUNK, t.n - start), <float>(1.0 - beta1), <float>beta2,
                                     <float>(1.0 - beta2), <float>(-t.step_size),
                                     <float>t.bias_correction2_sqrt, <float>eps,
-                                    <float>weight_decay, <float>(1.0 - lr * weight_decay), wd_mode)
+                                    <float>weight_decay, <float>(1.0 - lr * weight_decay),
+                                    decoupled_weight_decay)
                     else:
-                        ag_adam_f64(<double *>t.p + start, <const double *>t.g + start,
+                        _adam_chunk(<double *>t.p + start, <const double *>t.g + start,
                                     <double *>t.m + start, <double *>t.v + start,
                                     min(CHUNK, t.n - start), 1.0 - beta1, beta2, 1.0 - beta2,
                                     -t.step_size, t.bias_correction2_sqrt, eps, weight_decay,
-                                    1.0 - lr * weight_decay, wd_mode)
+                                    1.0 - lr * weight_decay, decoupled_weight_decay)
     finally:
         free(ts)
 
