@@ -371,147 +371,165 @@ class ArrayFunction(Function):
     Same node class, same engine and same saved-tensor checks as
     :class:`Function`; see the module docstring for the contract
     (``num_inputs``, ``save_inputs``, ``save_output``, ``multi_output``,
-    ``non_differentiable``, ``is_view``).
+    ``non_differentiable``, ``is_view``).  The class attributes are read once,
+    when the subclass is created: set them in the class body.
     """
 
     __slots__ = ()
     _is_user = False
 
+    def __init_subclass__(cls, **kwargs):
+        # Each op gets its own ``apply`` with the class constants (forward, num_inputs,
+        # save_*) bound in a closure. Looking them up on the class, plus building the bound
+        # classmethod, was about a tenth of an op's cost on tiny tensors.
+        super().__init_subclass__(**kwargs)
+        cls.apply = staticmethod(_make_apply(cls))
+
     @classmethod
     def apply(cls, *args):
         """Run the op on Tensor inputs (then config args); record when needed."""
-        n = cls.num_inputs
-        if n == 1:
-            x = args[0]
-            backend = x._backend
-            if not (x._requires_grad and _state.enabled):
-                out = cls.forward(_SCRATCH, backend, x._data, *args[1:]) if len(args) > 1 else \
-                    cls.forward(_SCRATCH, backend, x._data)
-                if cls.multi_output:
-                    outs = tuple([_wrap(o, backend, False) for o in out])
-                    if cls.is_view:
-                        for t in outs:
-                            t._vc = x._vc
-                            t._base = x if x._base is None else x._base
-                    return outs
-                if out.ndim == 0 and not backend.is_array(out):
-                    out = backend.xp.asarray(out)   # numpy ufuncs turn 0-d arrays into scalars
-                t = _wrap(out, backend, False)
-                if cls.is_view:
-                    t._vc = x._vc
-                    t._base = x if x._base is None else x._base
-                return t
-            ctx = _new_node(cls)
-            out = cls.forward(ctx, backend, x._data, *args[1:]) if len(args) > 1 else \
-                cls.forward(ctx, backend, x._data)
-            if not cls.multi_output:
-                # fast path: one input, one output
-                fn = x.grad_fn
-                ctx._next = ((fn, x._output_nr) if fn is not None else (x, 0),)
-                ctx.needs_input_grad = _TRUE1
-                ctx._backend = backend
-                ctx._pre_hooks = None
-                ctx._retained = None
-                ctx._freed = False
-                if cls.save_inputs:
-                    ctx._saved = args[:1]
-                    ctx._saved_versions = (x._vc[0],)
-                else:
-                    ctx._saved = None
-                ctx._num_outputs = 1
-                if out.ndim == 0 and not backend.is_array(out):
-                    out = backend.xp.asarray(out)
-                t = _wrap(out, backend, True)
-                t.grad_fn = ctx
-                if cls.is_view:
-                    t._vc = x._vc
-                    t._base = x if x._base is None else x._base
-                if cls.save_output:
-                    ctx._saved_output = (out, t._vc, t._vc[0], 0)
-                else:
-                    ctx._saved_output = None
-                return t
-            tensors = (x,)
-        elif n == 2:
-            a = args[0]
-            b = args[1]
-            backend = a._backend
-            if b._backend is not backend:
-                _check_devices((b,), backend, cls.__name__)
-            ra = a._requires_grad
-            rb = b._requires_grad
-            if not ((ra or rb) and _state.enabled):
-                out = cls.forward(_SCRATCH, backend, a._data, b._data, *args[2:]) \
-                    if len(args) > 2 else cls.forward(_SCRATCH, backend, a._data, b._data)
-                if cls.multi_output:
-                    return tuple(_wrap(o, backend, False) for o in out)
-                if out.ndim == 0 and not backend.is_array(out):
-                    out = backend.xp.asarray(out)
-                return _wrap(out, backend, False)
-            ctx = _new_node(cls)
-            out = cls.forward(ctx, backend, a._data, b._data, *args[2:]) if len(args) > 2 \
-                else cls.forward(ctx, backend, a._data, b._data)
-            if not cls.multi_output:
-                # fast path: two inputs, one output
-                fa = a.grad_fn
-                fb = b.grad_fn
-                ctx._next = ((fa, a._output_nr) if fa is not None else ((a, 0) if ra else None),
-                             (fb, b._output_nr) if fb is not None else ((b, 0) if rb else None))
-                ctx.needs_input_grad = (ra, rb)
-                ctx._backend = backend
-                ctx._pre_hooks = None
-                ctx._retained = None
-                ctx._freed = False
-                save = cls.save_inputs
-                if save:
-                    if len(save) == 2:
-                        ctx._saved = args[:2]
-                        ctx._saved_versions = (a._vc[0], b._vc[0])
-                    else:
-                        t0 = args[save[0]]
-                        ctx._saved = (t0,)
-                        ctx._saved_versions = (t0._vc[0],)
-                else:
-                    ctx._saved = None
-                ctx._num_outputs = 1
-                if out.ndim == 0 and not backend.is_array(out):
-                    out = backend.xp.asarray(out)
-                t = _wrap(out, backend, True)
-                t.grad_fn = ctx
-                if cls.save_output:
-                    ctx._saved_output = (out, t._vc, t._vc[0], 0)
-                else:
-                    ctx._saved_output = None
-                return t
-            tensors = (a, b)
+        return _apply_array(cls, args)
+
+
+def _make_apply(cls):
+    """The ``apply`` of ArrayFunction subclass ``cls``: a fast path for one or two inputs
+    and one output, :func:`_apply_array` for everything else."""
+    n = cls.num_inputs
+    if cls.multi_output or n not in (1, 2) or (n == 2 and cls.is_view):
+        def apply(*args):
+            return _apply_array(cls, args)
+        return apply
+    forward = cls.forward
+    save_inputs = cls.save_inputs
+    save_output = cls.save_output
+    if n == 1:
+        return _unary_apply(cls, forward, bool(save_inputs), save_output, cls.is_view)
+    return _binary_apply(cls, forward, save_inputs, save_output)
+
+
+def _unary_apply(cls, forward, save_input, save_output, is_view):
+    def apply(x, *config):
+        backend = x._backend
+        record = x._requires_grad and _state.enabled
+        ctx = cls() if record else _SCRATCH
+        out = forward(ctx, backend, x._data, *config) if config else \
+            forward(ctx, backend, x._data)
+        if out.ndim == 0 and not backend.is_array(out):
+            out = backend.xp.asarray(out)   # numpy ufuncs turn 0-d arrays into scalars
+        t = _wrap(out, backend, record)
+        if is_view:
+            _share_version((t,), x)
+        if not record:
+            return t
+        fn = x.grad_fn
+        ctx._next = ((fn, x._output_nr) if fn is not None else (x, 0),)
+        ctx.needs_input_grad = _TRUE1
+        ctx._backend = backend
+        ctx._pre_hooks = None
+        ctx._retained = None
+        ctx._freed = False
+        ctx._num_outputs = 1
+        if save_input:
+            ctx._saved = (x,)
+            ctx._saved_versions = (x._vc[0],)
         else:
-            if n is None:       # variadic: a sequence of Tensors then config args
-                tensors = tuple(args[0])
-                rest = args[1:]
-            else:
-                tensors = args[:n]
-                rest = args[n:]
-            if not tensors:
-                raise ValueError(f"{cls.__name__}: expected at least one tensor")
-            backend = tensors[0]._backend
-            _check_devices(tensors, backend, cls.__name__)
-            arrays = [t._data for t in tensors]
-            if not (_state.enabled and any(t._requires_grad for t in tensors)):
-                out = cls.forward(_SCRATCH, backend, arrays, *rest) if n is None else \
-                    cls.forward(_SCRATCH, backend, *arrays, *rest)
-                if cls.multi_output:
-                    return tuple(_wrap(o, backend, False) for o in out)
-                if out.ndim == 0 and not backend.is_array(out):
-                    out = backend.xp.asarray(out)
-                return _wrap(out, backend, False)
-            ctx = _new_node(cls)
-            out = cls.forward(ctx, backend, arrays, *rest) if n is None else \
-                cls.forward(ctx, backend, *arrays, *rest)
+            ctx._saved = None
+        t.grad_fn = ctx
+        if save_output:
+            ctx._saved_output = (out, t._vc, t._vc[0], 0)
+        else:
+            ctx._saved_output = None
+        return t
+    return apply
+
+
+def _binary_apply(cls, forward, save_inputs, save_output):
+    save_both = len(save_inputs) == 2
+    save_one = save_inputs[0] if len(save_inputs) == 1 else None
+
+    def apply(a, b, *config):
+        backend = a._backend
+        if b._backend is not backend:
+            _check_devices((b,), backend, cls.__name__)
+        ra = a._requires_grad
+        rb = b._requires_grad
+        record = (ra or rb) and _state.enabled
+        ctx = cls() if record else _SCRATCH
+        out = forward(ctx, backend, a._data, b._data, *config) if config else \
+            forward(ctx, backend, a._data, b._data)
+        if out.ndim == 0 and not backend.is_array(out):
+            out = backend.xp.asarray(out)
+        t = _wrap(out, backend, record)
+        if not record:
+            return t
+        fa = a.grad_fn
+        fb = b.grad_fn
+        ctx._next = ((fa, a._output_nr) if fa is not None else ((a, 0) if ra else None),
+                     (fb, b._output_nr) if fb is not None else ((b, 0) if rb else None))
+        ctx.needs_input_grad = (ra, rb)
+        ctx._backend = backend
+        ctx._pre_hooks = None
+        ctx._retained = None
+        ctx._freed = False
+        ctx._num_outputs = 1
+        if save_both:
+            ctx._saved = (a, b)
+            ctx._saved_versions = (a._vc[0], b._vc[0])
+        elif save_one is not None:
+            t0 = b if save_one else a
+            ctx._saved = (t0,)
+            ctx._saved_versions = (t0._vc[0],)
+        else:
+            ctx._saved = None
+        t.grad_fn = ctx
+        if save_output:
+            ctx._saved_output = (out, t._vc, t._vc[0], 0)
+        else:
+            ctx._saved_output = None
+        return t
+    return apply
+
+
+def _apply_array(cls, args):
+    """``apply`` of a built-in op in general: any number of inputs and outputs, views."""
+    n = cls.num_inputs
+    if n is None:       # variadic: a sequence of Tensors then config args
+        tensors = tuple(args[0])
+        rest = args[1:]
+    else:
+        tensors = args[:n]
+        rest = args[n:]
+    if not tensors:
+        raise ValueError(f"{cls.__name__}: expected at least one tensor")
+    backend = tensors[0]._backend
+    _check_devices(tensors, backend, cls.__name__)
+    arrays = [t._data for t in tensors]
+    record = _state.enabled and any(t._requires_grad for t in tensors)
+    ctx = cls() if record else _SCRATCH
+    out = cls.forward(ctx, backend, arrays, *rest) if n is None else \
+        cls.forward(ctx, backend, *arrays, *rest)
+    if record:
         return _record_general(cls, ctx, tensors, backend, out)
+    if cls.multi_output:
+        outs = tuple([_wrap(o, backend, False) for o in out])
+    else:
+        if out.ndim == 0 and not backend.is_array(out):
+            out = backend.xp.asarray(out)
+        outs = (_wrap(out, backend, False),)
+    if cls.is_view:
+        _share_version(outs, tensors[0])
+    return outs if cls.multi_output else outs[0]
+
+
+def _share_version(views, x):
+    """Views of ``x`` share its version counter and its base."""
+    base = x if x._base is None else x._base
+    for t in views:
+        t._vc = x._vc
+        t._base = base
 
 
 _TRUE1 = (True,)
-_new_node = object.__new__
 
 
 def _record_general(cls, ctx, tensors, backend, out):
@@ -547,18 +565,13 @@ def _record_general(cls, ctx, tensors, backend, out):
         ctx._materialize = True
         ctx._saved_output = None
         if cls.is_view:
-            base = tensors[0] if tensors[0]._base is None else tensors[0]._base
-            for t in outs:
-                t._vc = tensors[0]._vc
-                t._base = base
+            _share_version(outs, tensors[0])
         return tuple(outs)
     ctx._num_outputs = 1
     t = _wrap(out, backend, True)
     t.grad_fn = ctx
     if cls.is_view:
-        x = tensors[0]
-        t._vc = x._vc
-        t._base = x if x._base is None else x._base
+        _share_version((t,), tensors[0])
     if cls.save_output:
         ctx._saved_output = (out, t._vc, t._vc[0], 0)
     else:

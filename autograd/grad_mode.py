@@ -16,14 +16,11 @@ Example::
 
 import functools
 import inspect
-import threading
 
+from ._C.grad_mode import GradState as _GradState
 
-class _GradState(threading.local):
-    # A class attribute is the per-thread default: a new thread sees True.
-    enabled = True
-
-
+# ``_state.enabled`` is the calling thread's mode (C thread-local storage; a new
+# thread starts with True). Everything reads and sets the mode through it.
 _state = _GradState()
 
 

@@ -225,3 +225,78 @@ def test_materialize_grads_false_passes_none():
     a, b = Two.apply(x)
     a.sum().backward()
     assert got == [None]
+
+
+# ---------------------------------------------------------------------------
+# ArrayFunction: each subclass gets an apply with its class constants bound
+# ---------------------------------------------------------------------------
+from autograd.function import ArrayFunction  # noqa: E402
+
+
+class _TimesSecond(ArrayFunction):
+    """``a * b`` that saves only ``b`` (the other input is not needed for grad_a)."""
+
+    num_inputs = 2
+    save_inputs = (1,)
+
+    @staticmethod
+    def forward(ctx, backend, a, b, scale=1.0):
+        return a * b * scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        (b,) = ctx.saved_tensors
+        return grad * b, None
+
+
+class _ReshapeView(ArrayFunction):
+    """A unary view op with a config argument."""
+
+    __slots__ = ("in_shape",)
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, backend, x, shape):
+        ctx.in_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape)
+
+
+def test_array_function_binary_saves_one_input_and_passes_config():
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([3.0, 4.0])
+    out = _TimesSecond.apply(a, b, 2.0)
+    np.testing.assert_array_equal(out.detach().numpy(), [6.0, 16.0])
+    assert out.grad_fn.needs_input_grad == (True, False)
+    (saved,) = out.grad_fn.saved_tensors
+    assert saved is b
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [3.0, 4.0])
+    again = _TimesSecond.apply(a, b)
+    b.add_(1.0)                       # the saved input changed: backward must refuse
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        again.sum().backward()
+
+
+def test_array_function_unary_view_records_and_shares_version():
+    x = ag.arange(6.0).requires_grad_()
+    v = _ReshapeView.apply(x, (2, 3))
+    assert v.shape == (2, 3) and v.grad_fn is not None and v._base is x
+    assert v._vc is x._vc
+    with ag.no_grad():
+        w = _ReshapeView.apply(x, (3, 2))
+    assert w.grad_fn is None and not w.requires_grad and w._base is x
+    (v * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(6, 2.0))
+
+
+def test_array_function_apply_rejects_mixed_devices():
+    import types
+    a = ag.ones(2)
+    b = ag.ones(2)
+    b._backend = types.SimpleNamespace(name="elsewhere")   # checked before any array is read
+    with pytest.raises(RuntimeError, match="same device.*cpu and elsewhere"):
+        _TimesSecond.apply(a, b)

@@ -2,7 +2,8 @@
 
 Modules: ``gemm`` (BLAS matrix products), ``activations`` (ReLU, softmax,
 log-softmax), ``losses`` (cross-entropy), ``optim`` (fused SGD, Adam/AdamW,
-RMSprop updates) and ``parallel`` (OpenMP threads).  The kernels trust
+RMSprop updates), ``parallel`` (OpenMP threads) and ``grad_mode`` (the
+per-thread grad-mode flag).  The kernels trust
 their inputs; call them through :mod:`autograd.backend.cpu`, which checks
 dtypes, shapes and contiguity first.
 
