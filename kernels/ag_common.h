@@ -332,6 +332,45 @@ AG_DEFINE_ROW_DISPATCH(float, f32)
 AG_DEFINE_ROW_DISPATCH(double, f64)
 
 
+/* ------------------------- full sums -------------------------------------
+ * NumPy's pairwise summation (numpy/_core/src/umath/loops_utils.h.src) with
+ * the same order of additions, so a full sum equals numpy.sum of the array
+ * in memory order bit for bit: blocks of up to 128 elements are summed in 8
+ * interleaved accumulators (one or two vectors), blocks are added pairwise,
+ * and the total is added to 0 (numpy's reduction starts from its identity:
+ * a sum of -0.0 is +0.0, as in NumPy and PyTorch).  NumPy's own loop takes
+ * a runtime stride and does not vectorize; this one does. */
+#define AG_PAIRWISE_BLOCK 128
+#define AG_DEFINE_PAIRWISE_SUM(T, SUF)                                              \
+AG_CLONES static T ag_pairwise_block_##SUF(const T *a, Py_ssize_t n) {              \
+    T r[8];                                                                         \
+    Py_ssize_t i, k;                                                                \
+    for (k = 0; k < 8; k++) r[k] = a[k];                                            \
+    for (i = 8; i < n - (n % 8); i += 8) {                                          \
+        for (k = 0; k < 8; k++) r[k] += a[i + k];                                   \
+    }                                                                               \
+    T res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));      \
+    for (; i < n; i++) res += a[i];                                                 \
+    return res;                                                                     \
+}                                                                                   \
+static T ag_pairwise_sum_##SUF(const T *a, Py_ssize_t n) {                          \
+    if (n < 8) {                                                                    \
+        T res = 0;                                                                  \
+        for (Py_ssize_t i = 0; i < n; i++) res += a[i];                             \
+        return res;                                                                 \
+    }                                                                               \
+    if (n <= AG_PAIRWISE_BLOCK) return ag_pairwise_block_##SUF(a, n);               \
+    Py_ssize_t half = n / 2;                                                        \
+    half -= half % 8;                                                               \
+    return ag_pairwise_sum_##SUF(a, half) + ag_pairwise_sum_##SUF(a + half, n - half); \
+}                                                                                   \
+static inline T ag_sum_##SUF(const T *a, Py_ssize_t n) {                            \
+    return (T)0 + ag_pairwise_sum_##SUF(a, n);                                      \
+}
+AG_DEFINE_PAIRWISE_SUM(float, f32)
+AG_DEFINE_PAIRWISE_SUM(double, f64)
+
+
 /* ------------------------- optimizer updates ------------------------------
  * Adam's inner loop is bound by sqrt and division, so it also gets the AVX2
  * clone (8 lanes instead of 4).  The arithmetic is torch.optim.Adam's

@@ -46,6 +46,9 @@ cdef extern from "ag_common.h" nogil:
     void ag_row_ce_bwd_f32(const float *x, float hi, float lo, float smooth, float scale, float *out, Py_ssize_t n)
     void ag_row_ce_bwd_f64(const double *x, double hi, double lo, double smooth, double scale, double *out, Py_ssize_t n)
 
+    float ag_sum_f32(const float *a, Py_ssize_t n)
+    double ag_sum_f64(const double *a, Py_ssize_t n)
+
     void ag_adam_f32(float *p, const float *g, float *m, float *v, Py_ssize_t n,
                      float one_minus_beta1, float beta2, float one_minus_beta2,
                      float neg_step_size, float bias_correction2_sqrt, float eps,

@@ -1040,3 +1040,47 @@ def test_broadcast_to_matches_numpy(in_shape, shape, layout_kind):
     assert not got.flags.writeable          # a view of x: writing through it would alias
     if got.size:
         assert np.shares_memory(got, x)
+
+
+# ----------------------------------------------------------------------
+# full sums
+# ----------------------------------------------------------------------
+@SETTINGS
+@given(shape=st.lists(st.integers(0, 70), min_size=0, max_size=3).map(tuple), dtype=DTYPES,
+       kind=LAYOUTS, scale=st.sampled_from([1.0, 1e30]), seed=st.integers(0, 2**31))
+def test_sum_all_is_numpy_sum_bit_for_bit(shape, dtype, kind, scale, seed):
+    rng = np.random.default_rng(seed)
+    base = random(rng, shape, dtype, scale)
+    x = layout(base, kind) if len(shape) >= 1 and 0 not in shape else base
+    out = CPU.sum_all(x)
+    expected = x.sum()
+    assert type(out) is np.ndarray and out.shape == () and out.dtype == dtype
+    assert out.tobytes() == np.asarray(expected).tobytes()   # same bits (NaN, inf, -0 alike)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_sum_all_sizes_and_special_values(dtype):
+    rng = np.random.default_rng(0)
+    for n in list(range(0, 300)) + [1023, 4097, 8192, 65536 + 3, 70001]:
+        x = random(rng, n, dtype)
+        assert CPU.sum_all(x).tobytes() == np.asarray(x.sum()).tobytes(), n
+    assert CPU.sum_all(np.array([-0.0, -0.0], dtype)).tobytes() == np.array(0.0, dtype).tobytes()
+    assert np.isnan(CPU.sum_all(np.array([1.0, np.nan, 2.0], dtype)))
+    assert np.isnan(CPU.sum_all(np.array([np.inf, -np.inf], dtype)))
+    assert CPU.sum_all(np.full(20, np.finfo(dtype).max, dtype)) == np.inf
+
+
+def test_sum_contiguous_declines_what_it_cannot_sum():
+    kernel = _C.reductions.sum_contiguous
+    x = np.arange(12.0).reshape(3, 4)
+    assert kernel(x[:, ::2]) is None                         # not contiguous
+    assert kernel(np.arange(6)) is None                      # not float
+    assert kernel(np.ones(3, np.float16)) is None
+    assert kernel(np.ones(4, dtype=">f8")) is None           # byte-swapped
+    assert kernel([1.0, 2.0]) is None                        # not an array
+    assert kernel(x).item() == 66.0 and kernel(np.asfortranarray(x)).item() == 66.0
+    # and the backend answers all of them through NumPy
+    assert CPU.sum_all(x[:, ::2]).item() == x[:, ::2].sum()
+    assert CPU.sum_all(np.arange(6)).item() == 15
+    assert CPU.sum_all(np.ones(4, dtype=">f8")).item() == 4.0
+    assert CPU.sum_all(np.ones(3, np.float32), dtype=np.float64).dtype == np.float64

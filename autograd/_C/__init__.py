@@ -2,8 +2,8 @@
 
 Modules: ``gemm`` (BLAS matrix products), ``activations`` (ReLU, softmax,
 log-softmax), ``losses`` (cross-entropy), ``optim`` (fused SGD, Adam/AdamW,
-RMSprop updates), ``parallel`` (OpenMP threads) and ``grad_mode`` (the
-per-thread grad-mode flag).  The kernels trust
+RMSprop updates), ``reductions`` (full sums), ``parallel`` (OpenMP threads)
+and ``grad_mode`` (the per-thread grad-mode flag).  The kernels trust
 their inputs; call them through :mod:`autograd.backend.cpu`, which checks
 dtypes, shapes and contiguity first.
 
@@ -43,7 +43,7 @@ _set_wait_policy = "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not
 if _set_wait_policy:
     _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 try:
-    from . import activations, gemm, losses, optim, parallel
+    from . import activations, gemm, grad_mode, losses, optim, parallel, reductions
 except ImportError as exc:  # not built, built for another Python, or a missing symbol
     raise ImportError(_BUILD_HINT.format(detail=f" ({exc})")) from exc
 finally:

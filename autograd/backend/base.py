@@ -96,6 +96,13 @@ class Backend:
         return self.gemm(x, weight, trans_b=True, beta=1.0, out=out)
 
     # ------------------------------------------------------------------
+    # reductions
+    # ------------------------------------------------------------------
+    def sum_all(self, x, dtype=None):
+        """The sum of every element of ``x`` as a 0-d array (``dtype`` as in ``numpy.sum``)."""
+        return self.xp.asarray(x.sum(dtype=dtype))
+
+    # ------------------------------------------------------------------
     # activations
     # ------------------------------------------------------------------
     def relu_forward(self, x):

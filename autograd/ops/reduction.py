@@ -150,11 +150,9 @@ class Sum(ArrayFunction):
         ctx.in_shape = x.shape
         ctx.axes = axes
         ctx.keepdim = keepdim
-        # axis=None is much faster than the tuple of all axes
         if len(axes) == x.ndim:
-            if keepdim:
-                return x.sum(axis=None, keepdims=True, dtype=dtype)
-            return backend.xp.asarray(x.sum(dtype=dtype))   # (a scalar, made 0-d)
+            out = backend.sum_all(x, dtype)
+            return out.reshape((1,) * x.ndim) if keepdim else out
         return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
