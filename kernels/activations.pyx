@@ -10,11 +10,19 @@ everything runs on the calling thread.  Inputs are trusted: the wrapper in
 :mod:`autograd.backend.cpu` checks dtypes, shapes and contiguity.
 """
 
+cimport numpy as cnp
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport log, logf
 
 from ag_common cimport *
+
+cnp.import_array()
+
+cdef extern from "numpy/arrayobject.h":
+    # (missing from numpy's .pxd) a new uninitialised array shaped like ``prototype``
+    object PyArray_NewLikeArray(cnp.ndarray prototype, cnp.NPY_ORDER order, void *descr,
+                                int subok)
 
 
 def _set_num_threads(int n):
@@ -94,8 +102,14 @@ cdef void _map_flat(const floating *px, floating *po, Py_ssize_t n, _flat_f32 f3
     """Apply a row primitive of ag_common.h (``f32`` or ``f64``) to ``n`` elements in
     chunks, threaded above the element threshold."""
     cdef Py_ssize_t nchunks = (n + CHUNK - 1) // CHUNK, c, start
-    for c in prange(nchunks, schedule='static', num_threads=ag_threads(),
-                    use_threads_if=n >= PARALLEL_MIN_ELEMENTS):
+    if n < PARALLEL_MIN_ELEMENTS:
+        # on this thread, without entering an OpenMP region (~1 us even for one thread)
+        if floating is float:
+            f32(px, po, n)
+        else:
+            f64(px, po, n)
+        return
+    for c in prange(nchunks, schedule='static', num_threads=ag_threads()):
         start = c * CHUNK
         if floating is float:
             f32(px + start, po + start, min(CHUNK, n - start))
@@ -114,6 +128,61 @@ def exp_forward(const floating[::1] x, floating[::1] out):
         return
     with nogil:
         _map_flat(&x[0], &out[0], x.shape[0], ag_exp_f32, ag_exp_f64)
+
+
+cdef void _relu_f32(const float *x, float *out, Py_ssize_t n) noexcept nogil:
+    _relu_chunk(x, out, n)
+
+
+cdef void _relu_f64(const double *x, double *out, Py_ssize_t n) noexcept nogil:
+    _relu_chunk(x, out, n)
+
+
+#: ``map_new``'s operations
+RELU, EXP, SIGMOID = 0, 1, 2
+cdef _flat_f32 _MAP_F32[3]
+cdef _flat_f64 _MAP_F64[3]
+_MAP_F32[:] = [_relu_f32, ag_exp_f32, ag_sigmoid_f32]
+_MAP_F64[:] = [_relu_f64, ag_exp_f64, ag_sigmoid_f64]
+
+
+def map_new(int op, x):
+    """A new array ``op(x)`` (``op``: RELU, EXP or SIGMOID, as the flat kernels above) for
+    a C- or F-contiguous float32/float64 ndarray ``x``, of ``x``'s shape, dtype and memory
+    order; None for any other ``x`` (the caller then decides).
+
+    The array is read through NumPy's C API: three typed-memoryview arguments
+    cost ~0.8 us per call, this entry ~0.1 us.
+    """
+    cdef cnp.ndarray a, out
+    cdef int typenum
+    cdef Py_ssize_t n
+    cdef const void *px
+    cdef void *po
+    if op < 0 or op > 2:
+        raise ValueError(f"map_new: unknown operation {op}")
+    if not cnp.PyArray_Check(x):
+        return None
+    a = <cnp.ndarray>x
+    typenum = cnp.PyArray_TYPE(a)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        return None
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_IS_F_CONTIGUOUS(a)):
+        return None
+    if not cnp.PyArray_ISNOTSWAPPED(a):
+        return None
+    out = PyArray_NewLikeArray(a, cnp.NPY_KEEPORDER, NULL, 0)
+    n = cnp.PyArray_SIZE(a)
+    px = cnp.PyArray_DATA(a)
+    po = cnp.PyArray_DATA(out)
+    if n == 0:
+        return out
+    with nogil:
+        if typenum == cnp.NPY_FLOAT32:
+            _map_flat(<const float *>px, <float *>po, n, _MAP_F32[op], NULL)
+        else:
+            _map_flat(<const double *>px, <double *>po, n, NULL, _MAP_F64[op])
+    return out
 
 
 cdef inline void _relu_backward_colsum_row(const floating *g, const floating *y, floating *out,

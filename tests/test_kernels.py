@@ -1084,3 +1084,25 @@ def test_sum_contiguous_declines_what_it_cannot_sum():
     assert CPU.sum_all(np.arange(6)).item() == 15
     assert CPU.sum_all(np.ones(4, dtype=">f8")).item() == 4.0
     assert CPU.sum_all(np.ones(3, np.float32), dtype=np.float64).dtype == np.float64
+
+
+def test_map_new_keeps_layout_and_declines_other_inputs():
+    A = _C.activations
+    rng = np.random.default_rng(3)
+    for dtype in FLOATS:
+        base = random(rng, (5, 7), dtype)
+        for x in (base, np.asfortranarray(base), base[:1, :1].copy(), base.reshape(-1)):
+            for op, ref in ((A.RELU, np.maximum(x, 0)), (A.EXP, np.exp(x)),
+                            (A.SIGMOID, 1 / (1 + np.exp(-x)))):
+                y = A.map_new(op, x)
+                assert y.dtype == dtype and y.shape == x.shape
+                assert y.flags.c_contiguous == x.flags.c_contiguous
+                assert y.flags.f_contiguous == x.flags.f_contiguous
+                np.testing.assert_allclose(y, ref, **tol(dtype))
+        assert A.map_new(A.EXP, np.zeros((0, 3), dtype)).shape == (0, 3)
+        assert A.map_new(A.RELU, base[:, ::2]) is None              # strided
+        assert A.map_new(A.RELU, base.astype(base.dtype.newbyteorder())) is None
+    assert A.map_new(A.RELU, np.arange(4)) is None                   # not float
+    assert A.map_new(A.RELU, np.float32(1.0)) is None                # not an array
+    with pytest.raises(ValueError, match="unknown operation"):
+        A.map_new(7, np.ones(3))

@@ -10,10 +10,11 @@
 3. allocate the outputs and call the float32/float64 kernel.
 
 Anything without a kernel (integer matmul, strided elementwise inputs, ...)
-falls back to NumPy here, and nowhere else; so do ReLU on fewer than
-``_SMALL_ELEMENTWISE`` elements and products of fewer than
+falls back to NumPy here, and nowhere else; so do products of fewer than
 ``_SMALL_GEMM_FLOPS`` multiply-adds, where converting the arguments for a
-kernel (~2 µs) costs more than NumPy's whole call.
+kernel (~2 µs) costs more than NumPy's whole call.  The elementwise kernels
+(ReLU, exp, sigmoid) take their array through NumPy's C API (~0.1 µs), so
+they serve every size.
 
 The log-sum-exp that ``cross_entropy_forward`` returns for backward is
 float64 for every logits dtype (see there).
@@ -44,7 +45,8 @@ _I64 = numpy.dtype(numpy.int64)
 _INT_MAX = 2**31 - 1  # BLAS dimensions and leading dimensions are C ints
 _REDUCTIONS = ("mean", "sum", "none")
 # Below these sizes NumPy's own loops beat entering a kernel (argument
-# conversion costs ~2 µs): measured on the development machine.
+# conversion costs ~2 µs): measured on the development machine.  (Sigmoid
+# goes to scipy.special.expit below _SMALL_ELEMENTWISE for its subnormal tails.)
 _SMALL_ELEMENTWISE = 4096
 _SMALL_GEMM_FLOPS = 8192
 
@@ -56,12 +58,11 @@ def _specializations(fused):
 
 _gemm = _specializations(_C.gemm.gemm)
 _gemm_batched = _specializations(_C.gemm.gemm_batched)
-_relu_forward = _specializations(_C.activations.relu_forward)
 _relu_backward = _specializations(_C.activations.relu_backward)
 _relu_backward_colsum = _specializations(_C.activations.relu_backward_colsum)
 _bias_relu_forward = _specializations(_C.activations.bias_relu_forward)
-_sigmoid_forward = _specializations(_C.activations.sigmoid_forward)
-_exp_forward = _specializations(_C.activations.exp_forward)
+_map_new = _C.activations.map_new
+_RELU, _EXP, _SIGMOID = _C.activations.RELU, _C.activations.EXP, _C.activations.SIGMOID
 _softmax_forward = _specializations(_C.activations.softmax_forward)
 _softmax_backward = _specializations(_C.activations.softmax_backward)
 _log_softmax_forward = _specializations(_C.activations.log_softmax_forward)
@@ -177,24 +178,6 @@ def _gemm_contiguous(a, b, trans_a, trans_b, alpha, bias=None):
         out[...] = bias
     kernel(a, b, out, trans_a, trans_b, float(alpha), 0.0 if bias is None else 1.0)
     return out
-
-
-def _unary_kernel(kernels, x, copy_other=False):
-    """``kernels[x.dtype]`` (flat in, flat out) applied to all of ``x``, in ``x``'s memory
-    order: a C- or F-contiguous ``x`` is passed as it is.  Any other layout returns None,
-    or with ``copy_other`` is first copied to C order."""
-    dtype = x.dtype
-    if x.flags.c_contiguous:
-        out = numpy.empty(x.shape, dtype=dtype)
-        kernels[dtype](x.reshape(-1), out.reshape(-1))
-        return out
-    if x.flags.f_contiguous:
-        out = numpy.empty(x.shape, dtype=dtype, order="F")
-        kernels[dtype](x.T.reshape(-1), out.T.reshape(-1))
-        return out
-    if copy_other:
-        return _unary_kernel(kernels, numpy.ascontiguousarray(x))
-    return None
 
 
 def _check_blas_size(name, *dims):
@@ -480,17 +463,16 @@ class CPUBackend(Backend):
             >>> cpu.relu_forward(np.array([-1.0, 2.0]))
             array([0., 2.])
         """
+        out = _map_new(_RELU, x)        # None unless a C/F-contiguous float32/float64 array
+        if out is not None:
+            return out
         x = _as_array("relu", "x", x)
-        dtype = x.dtype
-        if _is_kernel_dtype(dtype) and x.size >= _SMALL_ELEMENTWISE:
-            out = _unary_kernel(_relu_forward, x)
-            if out is not None:
-                return out
-        return numpy.maximum(x, numpy.zeros((), dtype=dtype))
+        return numpy.maximum(x, numpy.zeros((), dtype=x.dtype))
 
     def exp_forward(self, x):
-        """``e^x`` elementwise: one vectorized pass for float32/float64 arrays of at least
-        ``_SMALL_ELEMENTWISE`` elements (1.3-3x NumPy's ``exp`` here), NumPy otherwise.
+        """``e^x`` elementwise: one vectorized pass for C- or F-contiguous float32/float64
+        arrays (1.3-3x NumPy's ``exp`` at 8192 elements, half its cost on one element),
+        NumPy otherwise.
 
         The kernel keeps IEEE results at both ends (``inf`` on overflow,
         subnormals, 0, NaN) and is within about 1 ulp (float32) / 2 ulp (float64).
@@ -500,12 +482,10 @@ class CPUBackend(Backend):
             >>> cpu.exp_forward(np.zeros(5000, np.float32))[:2]
             array([1., 1.], dtype=float32)
         """
-        x = _as_array("exp", "x", x)
-        if _is_kernel_dtype(x.dtype) and x.size >= _SMALL_ELEMENTWISE:
-            out = _unary_kernel(_exp_forward, x)
-            if out is not None:
-                return out
-        return numpy.exp(x)
+        out = _map_new(_EXP, x)
+        if out is not None:
+            return out
+        return numpy.exp(_as_array("exp", "x", x))
 
     def sigmoid_forward(self, x):
         """``1 / (1 + exp(-x))`` elementwise, in one vectorized pass for float32/float64.
@@ -526,9 +506,12 @@ class CPUBackend(Backend):
         if not _is_kernel_dtype(dtype):
             return super().sigmoid_forward(x)
         if x.size < _SMALL_ELEMENTWISE:
-            # one ufunc call (scipy.special.expit, same tails) beats the kernel's setup here
+            # scipy.special.expit: one ufunc call that keeps the subnormal tails
             return _scipy_special("expit")(x, out=numpy.empty(x.shape, dtype=dtype))
-        return _unary_kernel(_sigmoid_forward, x, copy_other=True)
+        out = _map_new(_SIGMOID, x)
+        if out is None:               # strided: the kernel reads a C-order copy
+            out = _map_new(_SIGMOID, numpy.ascontiguousarray(x))
+        return out
 
     def erf(self, x):
         """The error function elementwise, in ``x``'s dtype (``scipy.special.erf``).
