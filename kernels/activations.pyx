@@ -185,16 +185,6 @@ def map_new(int op, x):
     return out
 
 
-cdef inline void _relu_backward_colsum_row(const floating *g, const floating *y, floating *out,
-                                           floating *colsum, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t j
-    cdef floating v
-    for j in range(n):
-        v = g[j] if y[j] > 0 else 0
-        out[j] = v
-        colsum[j] += v
-
-
 def relu_backward_colsum(const floating[:, ::1] grad, const floating[:, ::1] y,
                          floating[:, ::1] out, floating[::1] colsum):
     """``out = grad * (y > 0)`` and ``colsum = out.sum(axis=0)`` in one pass over the rows.
@@ -211,12 +201,32 @@ def relu_backward_colsum(const floating[:, ::1] grad, const floating[:, ::1] y,
                          f"and ({colsum.shape[0]},) do not fit")
     if cols == 0:
         return
-    cdef floating *pc = &colsum[0]
+    if rows == 0:
+        colsum[:] = 0
+        return
+    if _overlap(&grad[0, 0], &y[0, 0], &out[0, 0], &colsum[0], rows * cols, cols):
+        raise ValueError("relu_backward_colsum: out and colsum must not overlap the inputs "
+                         "or each other")
     with nogil:
-        for j in range(cols):
-            pc[j] = 0
-        for i in range(rows):
-            _relu_backward_colsum_row(&grad[i, 0], &y[i, 0], &out[i, 0], pc, cols)
+        if floating is float:
+            ag_relu_bwd_colsum_f32(&grad[0, 0], &y[0, 0], &out[0, 0], &colsum[0], rows, cols)
+        else:
+            ag_relu_bwd_colsum_f64(&grad[0, 0], &y[0, 0], &out[0, 0], &colsum[0], rows, cols)
+
+
+cdef bint _overlap(const floating *g, const floating *y, floating *out, floating *colsum,
+                   Py_ssize_t n, Py_ssize_t cols) noexcept:
+    """True if ``out`` (n elements) or ``colsum`` (cols) shares memory with another array
+    (the C loop promises the compiler they do not)."""
+    cdef const floating *o = out
+    cdef const floating *c = colsum
+    return (_ranges_meet(o, n, g, n) or _ranges_meet(o, n, y, n) or _ranges_meet(c, cols, g, n)
+            or _ranges_meet(c, cols, y, n) or _ranges_meet(c, cols, o, n))
+
+
+cdef inline bint _ranges_meet(const floating *a, Py_ssize_t na, const floating *b,
+                              Py_ssize_t nb) noexcept:
+    return a < b + nb and b < a + na
 
 
 def sigmoid_forward(const floating[::1] x, floating[::1] out):

@@ -332,6 +332,31 @@ AG_DEFINE_ROW_DISPATCH(float, f32)
 AG_DEFINE_ROW_DISPATCH(double, f64)
 
 
+/* ------------------------- ReLU backward with the bias gradient -------------
+ * out = g * (y > 0) and colsum = out.sum(axis=0) for (rows, cols) C-contiguous
+ * arrays, rows added in order (NumPy's sum(axis=0) order).  `restrict`: the
+ * four arrays never overlap (the wrapper allocates out and colsum), which is
+ * what lets the column loop vectorize. */
+#define AG_DEFINE_RELU_BWD_COLSUM(T, SUF)                                           \
+AG_CLONES static void ag_relu_bwd_colsum_##SUF(const T *restrict g, const T *restrict y, \
+                                               T *restrict out, T *restrict colsum,  \
+                                               Py_ssize_t rows, Py_ssize_t cols) {   \
+    for (Py_ssize_t j = 0; j < cols; j++) colsum[j] = 0;                            \
+    for (Py_ssize_t i = 0; i < rows; i++) {                                         \
+        const T *gi = g + i * cols, *yi = y + i * cols;                             \
+        T *oi = out + i * cols;                                                     \
+        AG_SIMD                                                                     \
+        for (Py_ssize_t j = 0; j < cols; j++) {                                     \
+            T v = yi[j] > 0 ? gi[j] : (T)0;                                         \
+            oi[j] = v;                                                              \
+            colsum[j] += v;                                                         \
+        }                                                                           \
+    }                                                                               \
+}
+AG_DEFINE_RELU_BWD_COLSUM(float, f32)
+AG_DEFINE_RELU_BWD_COLSUM(double, f64)
+
+
 /* ------------------------- full sums -------------------------------------
  * NumPy's pairwise summation (numpy/_core/src/umath/loops_utils.h.src) with
  * the same order of additions, so a full sum equals numpy.sum of the array

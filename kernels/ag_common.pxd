@@ -46,6 +46,11 @@ cdef extern from "ag_common.h" nogil:
     void ag_row_ce_bwd_f32(const float *x, float hi, float lo, float smooth, float scale, float *out, Py_ssize_t n)
     void ag_row_ce_bwd_f64(const double *x, double hi, double lo, double smooth, double scale, double *out, Py_ssize_t n)
 
+    void ag_relu_bwd_colsum_f32(const float *g, const float *y, float *out, float *colsum,
+                                Py_ssize_t rows, Py_ssize_t cols)
+    void ag_relu_bwd_colsum_f64(const double *g, const double *y, double *out, double *colsum,
+                                Py_ssize_t rows, Py_ssize_t cols)
+
     float ag_sum_f32(const float *a, Py_ssize_t n)
     double ag_sum_f64(const double *a, Py_ssize_t n)
 
