@@ -912,6 +912,16 @@ def test_relu_backward_colsum_checks_shapes():
     with pytest.raises(ValueError, match="do not fit"):
         _C.activations.relu_backward_colsum(a, np.ones((4, 3), np.float32), a,
                                             np.empty(4, np.float32))
+    g = np.ones((3, 4), np.float32)
+    y = np.ones((3, 4), np.float32)
+    with pytest.raises(ValueError, match="must not overlap"):          # out is the input
+        _C.activations.relu_backward_colsum(g, y, g, np.empty(4, np.float32))
+    with pytest.raises(ValueError, match="must not overlap"):          # colsum inside out
+        out = np.empty((3, 4), np.float32)
+        _C.activations.relu_backward_colsum(g, y, out, out[1])
+    out, colsum = np.empty((3, 4), np.float32), np.empty(4, np.float32)
+    _C.activations.relu_backward_colsum(g, g, out, colsum)             # inputs may alias
+    np.testing.assert_array_equal(colsum, [3, 3, 3, 3])
 
 
 def _ulps(got, ref_f64, dtype):
