@@ -259,9 +259,12 @@ def bias_relu_forward(floating[:, ::1] x, const floating[::1] bias):
     px = &x[0, 0]
     pb = &bias[0]
     with nogil:
-        for i in prange(rows, schedule='static', num_threads=ag_threads(),
-                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS):
-            _bias_relu_row(px + i * cols, pb, cols)
+        if rows > 1 and rows * cols >= PARALLEL_MIN_ELEMENTS:
+            for i in prange(rows, schedule='static', num_threads=ag_threads()):
+                _bias_relu_row(px + i * cols, pb, cols)
+        else:   # without entering an OpenMP region (~1 us even for one thread)
+            for i in range(rows):
+                _bias_relu_row(px + i * cols, pb, cols)
 
 
 cdef inline void _softmax_row(const floating *x, floating *out, Py_ssize_t n) noexcept nogil:

@@ -73,9 +73,12 @@ def cross_entropy_forward(const floating[:, ::1] logits, const int64_t[::1] targ
     pl = &loss_out[0]
     ps = &lse_out[0]
     with nogil:
-        for i in prange(rows, schedule='static', num_threads=ag_threads(),
-                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ROW_WORK):
-            pl[i] = _ce_row(px + i * cols, cols, pt[i], ignore_index, label_smoothing, ps + i)
+        if rows > 1 and rows * cols >= PARALLEL_MIN_ROW_WORK:
+            for i in prange(rows, schedule='static', num_threads=ag_threads()):
+                pl[i] = _ce_row(px + i * cols, cols, pt[i], ignore_index, label_smoothing, ps + i)
+        else:   # without entering an OpenMP region (~1 us even for one thread)
+            for i in range(rows):
+                pl[i] = _ce_row(px + i * cols, cols, pt[i], ignore_index, label_smoothing, ps + i)
 
 
 cdef inline void _ce_backward_row(const floating *x, Py_ssize_t n, int64_t t, int64_t ignore_index,
@@ -114,10 +117,14 @@ def cross_entropy_backward(const floating[:, ::1] logits, const int64_t[::1] tar
     pscale = &scale[0]
     po = &out[0, 0]
     with nogil:
-        for i in prange(rows, schedule='static', num_threads=ag_threads(),
-                        use_threads_if=rows > 1 and rows * cols >= PARALLEL_MIN_ROW_WORK):
-            _ce_backward_row(px + i * cols, cols, pt[i], ignore_index, ps[i], pscale[i], ls,
-                             po + i * cols)
+        if rows > 1 and rows * cols >= PARALLEL_MIN_ROW_WORK:
+            for i in prange(rows, schedule='static', num_threads=ag_threads()):
+                _ce_backward_row(px + i * cols, cols, pt[i], ignore_index, ps[i], pscale[i], ls,
+                                 po + i * cols)
+        else:   # without entering an OpenMP region
+            for i in range(rows):
+                _ce_backward_row(px + i * cols, cols, pt[i], ignore_index, ps[i], pscale[i], ls,
+                                 po + i * cols)
 
 
 def check_targets(const int64_t[::1] target, int64_t num_classes, int64_t ignore_index):

@@ -184,6 +184,27 @@ cdef str _same_layout(str name, Py_ssize_t i, object arr, cnp.ndarray like, bint
     return None
 
 
+cdef void _adam_tensor_range(const _AdamTensor *t, Py_ssize_t start, Py_ssize_t n, bint is_f32,
+                             double lr, double beta1, double beta2, double eps,
+                             double weight_decay, bint decoupled_weight_decay) noexcept nogil:
+    """Elements ``[start, start + n)`` of one tensor of :func:`adam_step_multi`, through
+    adam_step's own chunk function, so both entry points share one arithmetic."""
+    if is_f32:
+        _adam_chunk(<float *>t.p + start, <const float *>t.g + start,
+                    <float *>t.m + start, <float *>t.v + start,
+                    n, <float>(1.0 - beta1), <float>beta2,
+                    <float>(1.0 - beta2), <float>(-t.step_size),
+                    <float>t.bias_correction2_sqrt, <float>eps,
+                    <float>weight_decay, <float>(1.0 - lr * weight_decay),
+                    decoupled_weight_decay)
+    else:
+        _adam_chunk(<double *>t.p + start, <const double *>t.g + start,
+                    <double *>t.m + start, <double *>t.v + start,
+                    n, 1.0 - beta1, beta2, 1.0 - beta2,
+                    -t.step_size, t.bias_correction2_sqrt, eps, weight_decay,
+                    1.0 - lr * weight_decay, decoupled_weight_decay)
+
+
 def adam_step_multi(list params, list grads, list exp_avgs, list exp_avg_sqs, list steps,
                     double lr, double beta1, double beta2, double eps, double weight_decay,
                     bint decoupled_weight_decay):
@@ -262,25 +283,16 @@ def adam_step_multi(list params, list grads, list exp_avgs, list exp_avg_sqs, li
         with nogil:
             for i in range(count):
                 t = ts[i]
+                if t.n < PARALLEL_MIN_ELEMENTS:
+                    # on this thread, without entering an OpenMP region (~1 us even for one thread)
+                    _adam_tensor_range(&ts[i], 0, t.n, is_f32, lr, beta1, beta2, eps,
+                                       weight_decay, decoupled_weight_decay)
+                    continue
                 nchunks = (t.n + CHUNK - 1) // CHUNK
-                for c in prange(nchunks, schedule='static', num_threads=ag_threads(),
-                                use_threads_if=t.n >= PARALLEL_MIN_ELEMENTS):
+                for c in prange(nchunks, schedule='static', num_threads=ag_threads()):
                     start = c * CHUNK
-                    # adam_step's own chunk function, so both entry points share one arithmetic
-                    if is_f32:
-                        _adam_chunk(<float *>t.p + start, <const float *>t.g + start,
-                                    <float *>t.m + start, <float *>t.v + start,
-                                    min(CHUNK, t.n - start), <float>(1.0 - beta1), <float>beta2,
-                                    <float>(1.0 - beta2), <float>(-t.step_size),
-                                    <float>t.bias_correction2_sqrt, <float>eps,
-                                    <float>weight_decay, <float>(1.0 - lr * weight_decay),
-                                    decoupled_weight_decay)
-                    else:
-                        _adam_chunk(<double *>t.p + start, <const double *>t.g + start,
-                                    <double *>t.m + start, <double *>t.v + start,
-                                    min(CHUNK, t.n - start), 1.0 - beta1, beta2, 1.0 - beta2,
-                                    -t.step_size, t.bias_correction2_sqrt, eps, weight_decay,
-                                    1.0 - lr * weight_decay, decoupled_weight_decay)
+                    _adam_tensor_range(&ts[i], start, min(CHUNK, t.n - start), is_f32, lr, beta1,
+                                       beta2, eps, weight_decay, decoupled_weight_decay)
     finally:
         free(ts)
 
