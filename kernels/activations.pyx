@@ -16,6 +16,7 @@ from cython.parallel cimport prange
 from libc.math cimport log, logf
 
 from ag_common cimport *
+from ag_numpy cimport contiguous_float_type
 
 cnp.import_array()
 
@@ -161,16 +162,10 @@ def map_new(int op, x):
     cdef void *po
     if op < 0 or op > 2:
         raise ValueError(f"map_new: unknown operation {op}")
-    if not cnp.PyArray_Check(x):
+    typenum = contiguous_float_type(x)
+    if typenum == 0:
         return None
     a = <cnp.ndarray>x
-    typenum = cnp.PyArray_TYPE(a)
-    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
-        return None
-    if not (cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_IS_F_CONTIGUOUS(a)):
-        return None
-    if not cnp.PyArray_ISNOTSWAPPED(a):
-        return None
     out = PyArray_NewLikeArray(a, cnp.NPY_KEEPORDER, NULL, 0)
     n = cnp.PyArray_SIZE(a)
     px = cnp.PyArray_DATA(a)

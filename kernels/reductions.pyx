@@ -11,6 +11,7 @@ reduction machinery (a 1-element sum), and a loop that vectorizes (a
 
 cimport numpy as cnp
 from ag_common cimport ag_sum_f32, ag_sum_f64
+from ag_numpy cimport contiguous_float_type
 
 cnp.import_array()
 
@@ -34,16 +35,10 @@ def sum_contiguous(x):
     cdef Py_ssize_t n
     cdef const void *data
     cdef void *res
-    if not cnp.PyArray_Check(x):
+    typenum = contiguous_float_type(x)
+    if typenum == 0:
         return None
     a = <cnp.ndarray>x
-    typenum = cnp.PyArray_TYPE(a)
-    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
-        return None
-    if not (cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_IS_F_CONTIGUOUS(a)):
-        return None
-    if not cnp.PyArray_ISNOTSWAPPED(a):
-        return None
     n = cnp.PyArray_SIZE(a)
     data = cnp.PyArray_DATA(a)
     out = cnp.PyArray_EMPTY(0, NULL, typenum, 0)
