@@ -22,7 +22,13 @@ _seed = [_DEFAULT_SEED]
 
 
 def manual_seed(seed):
-    """Reseed the global generator with the integer ``seed``; returns the seed."""
+    """Reseed the global generator with the integer ``seed``; returns the seed.
+
+    It also restarts the timings behind the BLAS thread choice of large
+    matrix products (see :func:`autograd.use_deterministic_algorithms`), so
+    two seeded runs in one process take the same path through their first
+    products.
+    """
     if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)):
         raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
     seed = int(seed)
@@ -30,6 +36,8 @@ def manual_seed(seed):
         raise ValueError(f"manual_seed expects a non-negative int, got {seed}")
     _generator[0] = numpy.random.default_rng(seed)
     _seed[0] = seed
+    from ._C import gemm   # here: autograd._C is imported after this module
+    gemm._reset_gemm_tuning()
     return seed
 
 

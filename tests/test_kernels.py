@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import autograd as ag
 from autograd import _C
 from autograd.backend.base import Backend
 from autograd.backend.cpu import CPUBackend
@@ -765,14 +766,15 @@ def _openblas_thread_count():
 
 
 def test_small_gemm_single_blas_thread_is_restored():
-    """Small products run on one BLAS thread (openblas_set_num_threads_local); the
-    configured count is back afterwards, and both paths give the same numbers."""
+    """Products run on one BLAS thread or on the BLAS's threads
+    (openblas_set_num_threads_local); the configured count is back afterwards, and both
+    ways give the same numbers."""
     if _C._openblas is None or not hasattr(_C._openblas, "openblas_set_num_threads_local"):
         assert not _C.gemm._has_blas_local_threads()
         pytest.skip("this BLAS has no openblas_set_num_threads_local")
     assert _C.gemm._has_blas_local_threads()
     limit = _C.gemm._get_serial_max_work()
-    assert 64 * 784 * 128 < limit <= 512 ** 3   # MLP products serial, 512^3 threaded
+    assert 32 ** 3 < limit <= 64 * 784 * 128   # tiny products serial, the MLP's timed
     rng = np.random.default_rng(20)
     a = random(rng, (64, 784), np.float32)
     b = random(rng, (784, 128), np.float32)
@@ -782,23 +784,136 @@ def test_small_gemm_single_blas_thread_is_restored():
         for n in (2, 1):
             _C.set_num_threads(n)
             count = _openblas_thread_count()
-            serial = CPU.gemm(a, b)
-            assert _openblas_thread_count() == count
-            CPU.matmul(np.ones((3, 8, 8)), np.ones((3, 8, 8)))   # batched, serial too
-            assert _openblas_thread_count() == count
-            old = _C.gemm._set_serial_max_work(0)   # now every product uses BLAS's threads
-            try:
-                threaded = CPU.gemm(a, b)
-                np.testing.assert_allclose(threaded, serial, rtol=1e-4, atol=2e-4)
-                np.testing.assert_allclose(CPU.gemm(big_a, big_a), big_a @ big_a, rtol=1e-12,
-                                           atol=1e-12)
-            finally:
-                _C.gemm._set_serial_max_work(old)
-            assert _openblas_thread_count() == count
+            results = []
+            for mode in (0, 1):     # one BLAS thread, then the BLAS's threads
+                old = _C.gemm._force_gemm_mode(mode)
+                try:
+                    results.append(CPU.gemm(a, b))
+                    assert _openblas_thread_count() == count
+                    CPU.matmul(np.ones((3, 8, 8)), np.ones((3, 8, 8)))   # batched
+                    assert _openblas_thread_count() == count
+                    np.testing.assert_allclose(CPU.gemm(big_a, big_a), big_a @ big_a,
+                                               rtol=1e-12, atol=1e-12)
+                    assert _openblas_thread_count() == count
+                finally:
+                    assert _C.gemm._force_gemm_mode(old) == mode
+            np.testing.assert_allclose(results[1], results[0], rtol=1e-4, atol=2e-4)
+            np.testing.assert_allclose(results[0], a.astype(np.float64) @ b, rtol=1e-4, atol=2e-4)
     finally:
         _C.set_num_threads(before)
     with pytest.raises(ValueError, match=">= 0"):
         _C.gemm._set_serial_max_work(-1)
+    with pytest.raises(ValueError, match="-1, 0 or 1"):
+        _C.gemm._force_gemm_mode(2)
+
+
+def _tune(times, shape=(64, 128, 784)):
+    """Modes the gemm thread chooser picks when one-thread and threaded calls of a fresh
+    shape take ``times[i] = (ns one thread, ns threaded)`` (no product is run)."""
+    _C.gemm._reset_gemm_tuning()
+    modes = _C.gemm._tune_step(*shape, 1, 0, times)
+    (entry,) = [e for e in _C.gemm._gemm_tuning_table() if (e["m"], e["n"], e["k"]) == shape]
+    return modes, entry
+
+
+@pytest.fixture
+def tuner():
+    if not _C.gemm._has_blas_local_threads():
+        pytest.skip("this BLAS has no openblas_set_num_threads_local")
+    was = _C.gemm._set_gemm_tuning(True)
+    yield
+    _C.gemm._set_gemm_tuning(was)
+    _C.gemm._reset_gemm_tuning()
+
+
+def test_gemm_thread_choice_settles_on_the_faster_mode(tuner):
+    """Each shape is timed both ways (alternating, the first call of each not counted)
+    and then runs the faster way; threads must win by 10%."""
+    modes, entry = _tune([(100, 50)] * 200)           # threads twice as fast
+    assert modes[:6] == [0, 1, 0, 1, 0, 1]
+    assert modes.count(0) <= 10 and entry["threaded"] and modes[-1] == 1
+    modes, entry = _tune([(100, 200)] * 200)          # threads twice as slow
+    assert modes.count(1) <= 6 and not entry["threaded"]
+    modes, entry = _tune([(100, 95)] * 200)           # 5% faster: not worth the risk
+    assert not entry["threaded"] and modes[-50:] == [0] * 50
+    assert entry["samples"][0] + entry["samples"][1] == 200
+    assert entry["ms"] == pytest.approx((100e-6, 95e-6))
+
+
+def test_gemm_thread_choice_explorations_are_cheap_on_a_busy_machine(tuner):
+    """Threaded calls that stall 50x (a busy core): after the warm-up the other mode is
+    tried rarely enough that it costs about 1% of the time, even when 30% of those tries
+    are lucky."""
+    rng = np.random.default_rng(0)
+    times = [(100.0, 50.0 if rng.random() < 0.3 else 5000.0) for _ in range(20000)]
+    modes, entry = _tune(times)
+    assert not entry["threaded"]
+    threaded = [i for i, mode in enumerate(modes) if mode == 1]
+    extra = sum(times[i][1] - times[i][0] for i in threaded[3:])   # after the warm-up
+    assert extra / (100.0 * len(times)) < 0.03
+    assert entry["explore_every"] > 1000
+
+
+def test_gemm_thread_choice_follows_the_load(tuner):
+    """A machine that gets busy sends the shape back to one thread at the first stalled
+    call; one that gets quiet is found at the next exploration; a single stall on a quiet
+    machine costs a few calls."""
+    modes, entry = _tune([(100, 50)] * 300 + [(100, 5000)] * 300)
+    assert modes[299] == 1 and modes[301:306] == [0] * 5 and not entry["threaded"]
+    modes, entry = _tune([(100, 5000)] * 300 + [(100, 50)] * 30000)
+    assert entry["threaded"] and modes[-1000:] == [1] * 1000
+    times = [(100, 50)] * 3000
+    times[500] = (100, 5000)
+    modes, entry = _tune(times)
+    assert modes[500] == 1 and entry["threaded"]
+    assert modes[501:3000].count(0) < 20
+
+
+def test_gemm_thread_choice_real_products(tuner):
+    """Real products are timed per shape (batched ones as a whole), give the BLAS's
+    result either way, and leave the BLAS thread count as it was; set_num_threads,
+    manual_seed and the deterministic switch reset or bypass the timings."""
+    rng = np.random.default_rng(26)
+    a = random(rng, (64, 784), np.float32)
+    w = random(rng, (128, 784), np.float32)
+    expected = a.astype(np.float64) @ w.T.astype(np.float64)
+    before = _C.get_num_threads()
+    try:
+        _C.set_num_threads(2)
+        assert _C.gemm._gemm_tuning_table() == []
+        count = _openblas_thread_count()
+        for _ in range(20):
+            np.testing.assert_allclose(CPU.gemm(a, w, trans_b=True), expected, rtol=1e-4,
+                                       atol=1e-3)
+            assert _openblas_thread_count() == count
+        CPU.matmul(np.ones((4, 64, 64)), np.ones((4, 64, 64)))    # 4 x 2**18: timed
+        CPU.gemm(np.ones((8, 8)), np.ones((8, 8)))                # tiny: never timed
+        table = {(e["m"], e["n"], e["k"], e["batch"], e["flags"]): e
+                 for e in _C.gemm._gemm_tuning_table()}
+        assert set(table) == {(64, 128, 784, 1, 2), (64, 64, 64, 4, 4)}
+        assert sum(table[64, 128, 784, 1, 2]["samples"]) == 20
+        assert min(table[64, 128, 784, 1, 2]["samples"]) >= 3
+        assert all(ms > 0 for ms in table[64, 128, 784, 1, 2]["ms"])
+        ag.manual_seed(0)
+        assert _C.gemm._gemm_tuning_table() == []
+        ag.use_deterministic_algorithms(True)
+        try:
+            assert ag.are_deterministic_algorithms_enabled()
+            first = CPU.gemm(a, w, trans_b=True)
+            for _ in range(10):
+                assert np.array_equal(CPU.gemm(a, w, trans_b=True), first)
+            assert _C.gemm._gemm_tuning_table() == []
+        finally:
+            ag.use_deterministic_algorithms(False)
+        assert not ag.are_deterministic_algorithms_enabled()
+        CPU.gemm(a, w, trans_b=True)
+        assert len(_C.gemm._gemm_tuning_table()) == 1
+        _C.set_num_threads(1)
+        assert _C.gemm._gemm_tuning_table() == []
+    finally:
+        _C.set_num_threads(before)
+    with pytest.raises(TypeError, match="bool"):
+        ag.use_deterministic_algorithms("yes")
 
 
 def test_concurrent_small_gemms_leave_blas_threads_as_configured():

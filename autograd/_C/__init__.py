@@ -233,6 +233,42 @@ def _set_parallel_thresholds(elements=None, row_work=None):
     return old
 
 
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """Make results repeat bit for bit from run to run at a given thread count (like
+    ``torch.use_deterministic_algorithms``).
+
+    The one choice the CPU kernels make at run time is how many BLAS threads a
+    matrix product of 2**18 multiply-adds or more gets: with more than one
+    thread each product shape is timed on one BLAS thread and on all of them
+    and runs the faster way (kernels/gemm.pyx).  OpenBLAS's threaded and
+    single-threaded float32 products differ in the last bits, so results can
+    then differ slightly between runs.  With ``mode=True`` the rule is fixed
+    instead (one BLAS thread below 2**24 multiply-adds, all of them above).
+    Every other kernel is deterministic already.  ``warn_only`` is accepted
+    for PyTorch compatibility; nothing here needs a warning.
+
+    Example::
+
+        >>> use_deterministic_algorithms(True)
+        >>> are_deterministic_algorithms_enabled()
+        True
+        >>> use_deterministic_algorithms(False)
+    """
+    if not isinstance(mode, (bool, int)):
+        raise TypeError(f"use_deterministic_algorithms: expected a bool, got {type(mode).__name__}")
+    if not isinstance(warn_only, (bool, int)):
+        raise TypeError(f"use_deterministic_algorithms: warn_only must be a bool, got "
+                        f"{type(warn_only).__name__}")
+    gemm._set_gemm_tuning(not mode)
+
+
+def are_deterministic_algorithms_enabled():
+    """Whether :func:`use_deterministic_algorithms` is on (off by default)."""
+    was = gemm._set_gemm_tuning(True)
+    gemm._set_gemm_tuning(was)
+    return not was
+
+
 def get_num_threads():
     """The number of OpenMP threads the kernels use (1 when built without OpenMP).
 
@@ -245,4 +281,5 @@ def get_num_threads():
 
 
 __all__ = ["activations", "gemm", "losses", "optim", "parallel", "set_num_threads",
-           "get_num_threads", "HAVE_OPENMP"]
+           "get_num_threads", "use_deterministic_algorithms",
+           "are_deterministic_algorithms_enabled", "HAVE_OPENMP"]
