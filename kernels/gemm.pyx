@@ -89,10 +89,15 @@ cdef enum:
 #     other mode runs again at the next call, until its mean wins or a call
 #     loses (so a quiet spell is found in a few calls, and one lucky call on
 #     a busy machine costs one more stalled call, not a switch).  When the
-#     exploration confirms the choice, the interval doubles, and is at least
-#     long enough that explorations cost at most 1/_TUNE_BUDGET of the time
+#     exploration confirms the choice, the interval doubles, or quadruples
+#     when that is needed to keep explorations at 1/_TUNE_BUDGET of the time
 #     (a threaded call stalled by a busy core can take 50x a serial one).  A
 #     switch of mode sets it back to _TUNE_MIN_EXPLORE.
+#   * Another process's BLAS workers keep spinning for ~0.1 s after their
+#     last call (OpenBLAS's thread timeout), and make threaded calls in that
+#     window look slow: growing the interval step by step, rather than at
+#     once to what the first measurements suggest, lets such a bad first
+#     impression be corrected within a few hundred calls.
 # A training loop repeats a handful of shapes, so each settles within a few
 # steps and follows the load on the machine: a competing process makes the
 # threaded times spike, the mean rises and the shape goes back to one thread.
@@ -216,11 +221,13 @@ cdef void _tune_report(Py_ssize_t i, int m, int n, int k, Py_ssize_t batch, int 
             elif good:
                 t.countdown = 1               # it looked faster: look again at once
             elif exploring:
-                # confirmed: wait twice as long, and long enough that exploring
-                # the slower mode costs at most 1/_TUNE_BUDGET of the time
+                # confirmed: wait twice as long, or up to four times as long
+                # when that is what keeps the cost of exploring the slower mode
+                # at 1/_TUNE_BUDGET of the time (not more at once: its mean may
+                # come from a passing burst of load)
                 cost = _TUNE_BUDGET * (t.ns[1 - before] / t.ns[before] - 1.0)
                 t.explore_every = <int>min(max(2.0 * t.explore_every, cost),
-                                           <double>_TUNE_MAX_EXPLORE)
+                                           4.0 * t.explore_every, <double>_TUNE_MAX_EXPLORE)
                 t.countdown = t.explore_every
     PyThread_release_lock(_tune_lock)
 

@@ -862,6 +862,10 @@ def test_gemm_thread_choice_follows_the_load(tuner):
     assert modes[299] == 1 and modes[301:306] == [0] * 5 and not entry["threaded"]
     modes, entry = _tune([(100, 5000)] * 300 + [(100, 50)] * 30000)
     assert entry["threaded"] and modes[-1000:] == [1] * 1000
+    # threaded calls that look slow at first (another process's BLAS workers still
+    # spinning): the shape goes threaded within a few hundred calls
+    modes, entry = _tune([(100, 5000)] * 30 + [(100, 50)] * 1000)
+    assert entry["threaded"] and modes.index(1, 200) < 400 and modes[400:].count(0) < 10
     times = [(100, 50)] * 3000
     times[500] = (100, 5000)
     modes, entry = _tune(times)
