@@ -59,9 +59,10 @@ ctypedef int (*_set_threads_local_fn)(int) noexcept nogil
 
 cdef _set_threads_local_fn _blas_set_threads_local = NULL
 cdef bint _blas_setter_is_global = True
-# m * n * k below which a product always runs on one BLAS thread: OpenBLAS
-# itself does not thread below 2**18, and such a product takes < 10 us
-cdef long long _serial_max_work = 1 << 18
+# m * n * k below which a product always runs on one BLAS thread: it takes
+# < 20 us, too little for a second thread to win much (OpenBLAS itself does not
+# thread below 2**18)
+cdef long long _serial_max_work = 1 << 20
 
 # process-wide setter: how many threads are inside a serial section, and the
 # count to restore when the last one leaves
@@ -77,7 +78,8 @@ cdef enum:
 # ---------------------------------------------------------------------------
 # The thread choice per product shape (products of _serial_max_work and up).
 #
-# A small direct-mapped table keyed by (m, n, k, batch, flags) keeps, for
+# A small table (4-way set-associative, least recently used shape evicted)
+# keyed by (m, n, k, batch, flags) keeps, for
 # each shape, an exponentially weighted mean of the wall time with one BLAS
 # thread (mode 0) and with the BLAS's own threads (mode 1):
 #   * the first _TUNE_WARM calls alternate the modes; the first call of each
@@ -104,6 +106,7 @@ cdef enum:
 # ---------------------------------------------------------------------------
 cdef enum:
     _TUNE_SLOTS = 64
+    _TUNE_WAYS = 4        # a shape lives in one of 4 consecutive slots
     _TUNE_WARM = 3
     _TUNE_MIN_EXPLORE = 8
     _TUNE_MAX_EXPLORE = 16384
@@ -119,6 +122,7 @@ cdef double _TUNE_BUDGET = 200.0
 cdef struct _Tune:
     int m, n, k, flags
     Py_ssize_t batch
+    unsigned long long last_use   # _tune_clock at the last call (for eviction)
     double ns[2]          # mean wall time per call in ns, [one thread, BLAS's threads]
     int samples[2]        # calls timed in each mode (the first is not counted)
     int best              # the mode that runs between explorations
@@ -127,6 +131,7 @@ cdef struct _Tune:
     bint used
 
 cdef _Tune _tune_table[_TUNE_SLOTS]
+cdef unsigned long long _tune_clock = 0
 cdef bint _tune_enabled = True
 # without the timing (use_deterministic_algorithms) the rule is fixed: one BLAS
 # thread below 2**24 multiply-adds (two threads are ~1.8x faster from 256**3 up
@@ -155,6 +160,29 @@ cdef inline bint _same_key(_Tune *t, int m, int n, int k, Py_ssize_t batch, int 
     return t.used and t.m == m and t.n == n and t.k == k and t.batch == batch and t.flags == flags
 
 
+cdef Py_ssize_t _tune_find(int m, int n, int k, Py_ssize_t batch, int flags) noexcept nogil:
+    """The slot of this shape among its _TUNE_WAYS candidates; else a free one, else the
+    least recently used (the caller initialises it).  Under _tune_lock."""
+    global _tune_clock
+    cdef Py_ssize_t first = _tune_slot(m, n, k, batch, flags), i, j, pick = -1
+    _tune_clock += 1
+    for j in range(_TUNE_WAYS):
+        i = (first + j) % _TUNE_SLOTS
+        if _same_key(&_tune_table[i], m, n, k, batch, flags):
+            _tune_table[i].last_use = _tune_clock
+            return i
+    for j in range(_TUNE_WAYS):
+        i = (first + j) % _TUNE_SLOTS
+        if not _tune_table[i].used:
+            pick = i
+            break
+        if pick < 0 or _tune_table[i].last_use < _tune_table[pick].last_use:
+            pick = i
+    _tune_table[pick].used = False
+    _tune_table[pick].last_use = _tune_clock
+    return pick
+
+
 cdef int _tune_plan(int m, int n, int k, Py_ssize_t batch, int flags,
                     Py_ssize_t *slot) noexcept nogil:
     """The mode of this call (0: one BLAS thread, 1: the BLAS's threads); ``*slot``
@@ -171,8 +199,8 @@ cdef int _tune_plan(int m, int n, int k, Py_ssize_t batch, int flags,
         return _forced_mode
     if not _tune_enabled:
         return 0 if <long long>m * n * k < _untuned_serial_max_work else 1
-    i = _tune_slot(m, n, k, batch, flags)
     PyThread_acquire_lock(_tune_lock, WAIT_LOCK)
+    i = _tune_find(m, n, k, batch, flags)
     t = &_tune_table[i]
     if not _same_key(t, m, n, k, batch, flags):
         t.m = m; t.n = n; t.k = k; t.batch = batch; t.flags = flags

@@ -873,6 +873,29 @@ def test_gemm_thread_choice_follows_the_load(tuner):
     assert modes[501:3000].count(0) < 20
 
 
+def test_gemm_thread_choice_keeps_every_shape_of_a_model(tuner):
+    """The shapes a training loop takes turns with each keep their own timings (a
+    direct-mapped table once made two of the MLP's products evict each other at every
+    call, and both stayed untimed on one thread)."""
+    _C.gemm._reset_gemm_tuning()
+    shapes = [(64 + i, 128 + 7 * i, 784) for i in range(12)] + [(256, 128, 784), (256, 10, 128)]
+    shapes = [s for s in shapes if s[0] * s[1] * s[2] >= _C.gemm._get_serial_max_work()]
+    for _ in range(20):
+        for m, n, k in shapes:
+            _C.gemm._tune_step(m, n, k, 1, 2, [(100, 50)])
+    table = {(e["m"], e["n"], e["k"]): e for e in _C.gemm._gemm_tuning_table()}
+    for shape in shapes:
+        assert sum(table[shape]["samples"]) == 20, shape
+        assert table[shape]["threaded"]
+    # more shapes than the table holds: the least recently used go, the rest stay exact
+    for i in range(200):
+        _C.gemm._tune_step(1000 + i, 128, 784, 1, 0, [(100, 50)])
+    for m, n, k in shapes[:3]:
+        _C.gemm._tune_step(m, n, k, 1, 2, [(100, 50)])
+    assert len(_C.gemm._gemm_tuning_table()) <= 64
+    _C.gemm._reset_gemm_tuning()
+
+
 def test_gemm_thread_choice_real_products(tuner):
     """Real products are timed per shape (batched ones as a whole), give the BLAS's
     result either way, and leave the BLAS thread count as it was; set_num_threads,
@@ -890,11 +913,11 @@ def test_gemm_thread_choice_real_products(tuner):
             np.testing.assert_allclose(CPU.gemm(a, w, trans_b=True), expected, rtol=1e-4,
                                        atol=1e-3)
             assert _openblas_thread_count() == count
-        CPU.matmul(np.ones((4, 64, 64)), np.ones((4, 64, 64)))    # 4 x 2**18: timed
-        CPU.gemm(np.ones((8, 8)), np.ones((8, 8)))                # tiny: never timed
+        CPU.matmul(np.ones((4, 128, 128)), np.ones((4, 128, 128)))  # 4 x 2**21: timed
+        CPU.gemm(np.ones((64, 64)), np.ones((64, 64)))               # 2**18: never timed
         table = {(e["m"], e["n"], e["k"], e["batch"], e["flags"]): e
                  for e in _C.gemm._gemm_tuning_table()}
-        assert set(table) == {(64, 128, 784, 1, 2), (64, 64, 64, 4, 4)}
+        assert set(table) == {(64, 128, 784, 1, 2), (128, 128, 128, 4, 4)}
         assert sum(table[64, 128, 784, 1, 2]["samples"]) == 20
         assert min(table[64, 128, 784, 1, 2]["samples"]) >= 3
         assert all(ms > 0 for ms in table[64, 128, 784, 1, 2]["ms"])

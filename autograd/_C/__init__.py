@@ -238,7 +238,7 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     ``torch.use_deterministic_algorithms``).
 
     The one choice the CPU kernels make at run time is how many BLAS threads a
-    matrix product of 2**18 multiply-adds or more gets: with more than one
+    matrix product of 2**20 multiply-adds or more gets: with more than one
     thread each product shape is timed on one BLAS thread and on all of them
     and runs the faster way (kernels/gemm.pyx).  OpenBLAS's threaded and
     single-threaded float32 products differ in the last bits, so results can
