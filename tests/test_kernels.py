@@ -945,7 +945,8 @@ def test_gemm_thread_choice_real_products(tuner):
 
 def test_concurrent_small_gemms_leave_blas_threads_as_configured():
     """With a process-wide setter (SciPy's pthreads OpenBLAS) threads doing small products
-    at once must not restore each other's single-thread setting."""
+    at once must not restore each other's single-thread setting; threads doing timed
+    products (the thread choice's table and its lock) at once get the right numbers."""
     if not _C.gemm._has_blas_local_threads():
         pytest.skip("this BLAS has no openblas_set_num_threads_local")
     import threading
@@ -954,13 +955,19 @@ def test_concurrent_small_gemms_leave_blas_threads_as_configured():
     a = random(rng, (32, 200), np.float64)
     b = random(rng, (200, 64), np.float64)
     expected = a @ b
+    big_a = random(rng, (64, 300), np.float64)
+    big_b = random(rng, (300, 96), np.float64)     # 64 * 96 * 300 > 2**20: timed
+    big_expected = big_a @ big_b
     before = _C.get_num_threads()
     errors = []
 
     def work():
         try:
-            for _ in range(300):
+            for i in range(300):
                 np.testing.assert_allclose(CPU.gemm(a, b), expected, rtol=1e-12, atol=1e-12)
+                if i % 10 == 0:
+                    np.testing.assert_allclose(CPU.gemm(big_a, big_b), big_expected,
+                                               rtol=1e-12, atol=1e-12)
         except Exception as exc:  # reported below
             errors.append(exc)
 
@@ -974,6 +981,9 @@ def test_concurrent_small_gemms_leave_blas_threads_as_configured():
             w.join()
         assert not errors, errors[0]
         assert _openblas_thread_count() == count
+        if _C.gemm._set_gemm_tuning(True):     # (it was on: the timings are in the table)
+            (entry,) = [e for e in _C.gemm._gemm_tuning_table() if (e["m"], e["n"]) == (64, 96)]
+            assert sum(entry["samples"]) == 4 * 30
     finally:
         _C.set_num_threads(before)
 
