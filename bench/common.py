@@ -439,6 +439,8 @@ def environment(threads_list=None):
             pass
     env["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")
     env["import_first"] = os.environ.get("BENCH_IMPORT_FIRST")
+    # opt-in per-shape BLAS thread choice of autograd (autograd._C.set_gemm_autotune)
+    env["autograd_gemm_autotune"] = os.environ.get("AUTOGRAD_GEMM_AUTOTUNE")
     env["blas"] = blas_config()
     peak1, how = fp32_peak_gflops(1)
     env["fp32_peak_gflops_per_core"] = peak1

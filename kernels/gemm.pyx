@@ -38,8 +38,10 @@ def _set_parallel_thresholds(Py_ssize_t elements, Py_ssize_t row_work):
 # On a quiet 2-core machine that makes a batch-128 MLP step ~20% faster; on a
 # machine whose cores are shared, one descheduled BLAS worker stalls the whole
 # call for a scheduler tick (milliseconds, against ~0.2 ms of work), and the
-# same step gets 2-3x slower.  Neither fixed rule is right, so each product
-# shape is timed both ways and runs the way that has been faster (below).
+# same step gets 2-3x slower.  By default a fixed rule keeps products below
+# 2**24 multiply-adds on one thread (robust, and the same bits every run);
+# opted in, each product shape is timed both ways and runs the way that has
+# been faster (below).
 #
 # One BLAS thread is had through OpenBLAS's
 # ``openblas_set_num_threads_local(int) -> previous`` (OpenBLAS >= 0.3.27),
@@ -132,7 +134,14 @@ cdef struct _Tune:
 
 cdef _Tune _tune_table[_TUNE_SLOTS]
 cdef unsigned long long _tune_clock = 0
-cdef bint _tune_enabled = True
+# Off by default: OpenBLAS's threaded and single-threaded float32 products differ
+# in the last bits, so a choice made by timing makes results differ from run to
+# run, and ``manual_seed`` promises a reproducible run.  Opt in with
+# ``autograd._C.set_gemm_autotune(True)`` or AUTOGRAD_GEMM_AUTOTUNE=1
+# (the way ``torch.backends.cudnn.benchmark`` is opt-in);
+# use_deterministic_algorithms(True) overrides it.
+cdef bint _tune_enabled = False
+cdef bint _deterministic = False
 # without the timing (use_deterministic_algorithms) the rule is fixed: one BLAS
 # thread below 2**24 multiply-adds (two threads are ~1.8x faster from 256**3 up
 # on a quiet 2-core VM, and such a product does >= 0.4 ms of work), the BLAS's
@@ -197,7 +206,7 @@ cdef int _tune_plan(int m, int n, int k, Py_ssize_t batch, int flags,
         return 0
     if _forced_mode >= 0:
         return _forced_mode
-    if not _tune_enabled:
+    if not _tune_enabled or _deterministic:
         return 0 if <long long>m * n * k < _untuned_serial_max_work else 1
     PyThread_acquire_lock(_tune_lock, WAIT_LOCK)
     i = _tune_find(m, n, k, batch, flags)
@@ -315,13 +324,22 @@ def _get_serial_max_work():
 
 
 def _set_gemm_tuning(bint enabled):
-    """Time larger products both ways and run each the faster way (True, the default), or
-    use the fixed rule: one BLAS thread below 2**24 multiply-adds, the BLAS's threads from
-    there (False: results repeat bit for bit at a given thread count).  Returns the
-    previous setting."""
+    """Time larger products both ways and run each the faster way (True), or use the
+    fixed rule: one BLAS thread below 2**24 multiply-adds, the BLAS's threads from there
+    (False, the default: results repeat bit for bit at a given thread count).  Returns
+    the previous setting."""
     global _tune_enabled
     old = bool(_tune_enabled)
     _tune_enabled = enabled
+    return old
+
+
+def _set_deterministic(bint enabled):
+    """use_deterministic_algorithms: True keeps the fixed rule even with the timing on.
+    Returns the previous setting."""
+    global _deterministic
+    old = bool(_deterministic)
+    _deterministic = enabled
     return old
 
 

@@ -896,6 +896,36 @@ def test_gemm_thread_choice_keeps_every_shape_of_a_model(tuner):
     _C.gemm._reset_gemm_tuning()
 
 
+def test_gemm_thread_choice_is_off_by_default():
+    """By default no product is timed: results repeat bit for bit, as manual_seed promises
+    (a run, repeated, gives the same numbers), and set_gemm_autotune turns the timing on."""
+    assert not _C.gemm._set_gemm_tuning(False)      # off unless AUTOGRAD_GEMM_AUTOTUNE
+    assert not ag.are_deterministic_algorithms_enabled()
+    _C.gemm._reset_gemm_tuning()
+    rng = np.random.default_rng(27)
+    a = random(rng, (128, 784), np.float32)
+    w = random(rng, (128, 784), np.float32)
+    before = _C.get_num_threads()
+    try:
+        _C.set_num_threads(2)
+        first = CPU.gemm(a, w, trans_b=True)
+        for _ in range(20):
+            assert np.array_equal(CPU.gemm(a, w, trans_b=True), first)
+        assert _C.gemm._gemm_tuning_table() == []
+        if _C.gemm._has_blas_local_threads():
+            assert _C.set_gemm_autotune(True) is False
+            try:
+                CPU.gemm(a, w, trans_b=True)
+                assert len(_C.gemm._gemm_tuning_table()) == 1
+            finally:
+                assert _C.set_gemm_autotune(False) is True
+            assert _C.gemm._gemm_tuning_table() == []
+    finally:
+        _C.set_num_threads(before)
+    with pytest.raises(TypeError, match="bool"):
+        _C.set_gemm_autotune("on")
+
+
 def test_gemm_thread_choice_real_products(tuner):
     """Real products are timed per shape (batched ones as a whole), give the BLAS's
     result either way, and leave the BLAS thread count as it was; set_num_threads,
@@ -971,6 +1001,7 @@ def test_concurrent_small_gemms_leave_blas_threads_as_configured():
         except Exception as exc:  # reported below
             errors.append(exc)
 
+    was = _C.gemm._set_gemm_tuning(True)   # the default (off) is covered elsewhere
     try:
         _C.set_num_threads(2)
         count = _openblas_thread_count()
@@ -981,10 +1012,10 @@ def test_concurrent_small_gemms_leave_blas_threads_as_configured():
             w.join()
         assert not errors, errors[0]
         assert _openblas_thread_count() == count
-        if _C.gemm._set_gemm_tuning(True):     # (it was on: the timings are in the table)
-            (entry,) = [e for e in _C.gemm._gemm_tuning_table() if (e["m"], e["n"]) == (64, 96)]
-            assert sum(entry["samples"]) == 4 * 30
+        (entry,) = [e for e in _C.gemm._gemm_tuning_table() if (e["m"], e["n"]) == (64, 96)]
+        assert sum(entry["samples"]) == 4 * 30
     finally:
+        _C.gemm._set_gemm_tuning(was)
         _C.set_num_threads(before)
 
 

@@ -233,19 +233,39 @@ def _set_parallel_thresholds(elements=None, row_work=None):
     return old
 
 
+def set_gemm_autotune(enabled):
+    """Choose each matrix product's BLAS threads by timing (off by default).
+
+    With more than one thread, products of 2**20 multiply-adds and up are then
+    timed on one BLAS thread and on all of them, per shape, and run the faster
+    way; the other way is re-tried now and then, so the choice follows the load
+    on the machine (kernels/gemm.pyx).  On a quiet 2-core machine this makes a
+    784-128-10 training step at batch 128 about 20% faster than the default rule
+    (one BLAS thread below 2**24 multiply-adds).  The price: OpenBLAS's
+    threaded and single-threaded float32 products differ in the last bits, so
+    results are no longer the same from run to run -- which is why it is opt-in,
+    like ``torch.backends.cudnn.benchmark``.  The environment variable
+    ``AUTOGRAD_GEMM_AUTOTUNE=1`` turns it on at import.
+    :func:`use_deterministic_algorithms` (True) overrides it.  Returns the
+    previous setting.
+    """
+    if not isinstance(enabled, (bool, int)):
+        raise TypeError(f"set_gemm_autotune: expected a bool, got {type(enabled).__name__}")
+    gemm._reset_gemm_tuning()
+    return gemm._set_gemm_tuning(bool(enabled))
+
+
+_deterministic = [False]
+
+
 def use_deterministic_algorithms(mode, *, warn_only=False):
     """Make results repeat bit for bit from run to run at a given thread count (like
     ``torch.use_deterministic_algorithms``).
 
-    The one choice the CPU kernels make at run time is how many BLAS threads a
-    matrix product of 2**20 multiply-adds or more gets: with more than one
-    thread each product shape is timed on one BLAS thread and on all of them
-    and runs the faster way (kernels/gemm.pyx).  OpenBLAS's threaded and
-    single-threaded float32 products differ in the last bits, so results can
-    then differ slightly between runs.  With ``mode=True`` the rule is fixed
-    instead (one BLAS thread below 2**24 multiply-adds, all of them above).
-    Every other kernel is deterministic already.  ``warn_only`` is accepted
-    for PyTorch compatibility; nothing here needs a warning.
+    The CPU kernels are deterministic by default; the one thing that is not is
+    the opt-in :func:`set_gemm_autotune`, which ``mode=True`` overrides.
+    ``warn_only`` is accepted for PyTorch compatibility; nothing here needs a
+    warning.
 
     Example::
 
@@ -259,14 +279,17 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     if not isinstance(warn_only, (bool, int)):
         raise TypeError(f"use_deterministic_algorithms: warn_only must be a bool, got "
                         f"{type(warn_only).__name__}")
-    gemm._set_gemm_tuning(not mode)
+    gemm._set_deterministic(bool(mode))
+    _deterministic[0] = bool(mode)
 
 
 def are_deterministic_algorithms_enabled():
     """Whether :func:`use_deterministic_algorithms` is on (off by default)."""
-    was = gemm._set_gemm_tuning(True)
-    gemm._set_gemm_tuning(was)
-    return not was
+    return _deterministic[0]
+
+
+if _os.environ.get("AUTOGRAD_GEMM_AUTOTUNE", "").strip() not in ("", "0"):
+    gemm._set_gemm_tuning(True)
 
 
 def get_num_threads():
@@ -281,5 +304,5 @@ def get_num_threads():
 
 
 __all__ = ["activations", "gemm", "losses", "optim", "parallel", "set_num_threads",
-           "get_num_threads", "use_deterministic_algorithms",
+           "get_num_threads", "set_gemm_autotune", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled", "HAVE_OPENMP"]
