@@ -78,7 +78,8 @@ cdef enum:
 
 
 # ---------------------------------------------------------------------------
-# The thread choice per product shape (products of _serial_max_work and up).
+# The thread choice per product shape (opt-in: set_gemm_autotune; products of
+# _serial_max_work and up).
 #
 # A small table (4-way set-associative, least recently used shape evicted)
 # keyed by (m, n, k, batch, flags) keeps, for
