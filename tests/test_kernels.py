@@ -899,7 +899,11 @@ def test_gemm_thread_choice_keeps_every_shape_of_a_model(tuner):
 def test_gemm_thread_choice_is_off_by_default():
     """By default no product is timed: results repeat bit for bit, as manual_seed promises
     (a run, repeated, gives the same numbers), and set_gemm_autotune turns the timing on."""
-    assert not _C.gemm._set_gemm_tuning(False)      # off unless AUTOGRAD_GEMM_AUTOTUNE
+    import os
+
+    opted_in = os.environ.get("AUTOGRAD_GEMM_AUTOTUNE", "").strip() not in ("", "0")
+    was = _C.gemm._set_gemm_tuning(False)
+    assert was == opted_in                         # off unless AUTOGRAD_GEMM_AUTOTUNE=1
     assert not ag.are_deterministic_algorithms_enabled()
     _C.gemm._reset_gemm_tuning()
     rng = np.random.default_rng(27)
@@ -921,6 +925,7 @@ def test_gemm_thread_choice_is_off_by_default():
                 assert _C.set_gemm_autotune(False) is True
             assert _C.gemm._gemm_tuning_table() == []
     finally:
+        _C.gemm._set_gemm_tuning(was)
         _C.set_num_threads(before)
     with pytest.raises(TypeError, match="bool"):
         _C.set_gemm_autotune("on")
