@@ -82,6 +82,6 @@ autograd = _AutogradNamespace()
 # --- subpackages ---
 # The compiled core: raises ImportError saying how to build when the extension is missing.
 from ._C import (set_num_threads, get_num_threads, use_deterministic_algorithms,  # noqa: E402,F401
-                 are_deterministic_algorithms_enabled)
+                 are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled)
 from . import nn, optim, data, metrics, cuda  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401

@@ -958,9 +958,10 @@ def test_gemm_thread_choice_real_products(tuner):
         assert all(ms > 0 for ms in table[64, 128, 784, 1, 2]["ms"])
         ag.manual_seed(0)
         assert _C.gemm._gemm_tuning_table() == []
-        ag.use_deterministic_algorithms(True)
+        ag.use_deterministic_algorithms(True, warn_only=True)
         try:
             assert ag.are_deterministic_algorithms_enabled()
+            assert ag.is_deterministic_algorithms_warn_only_enabled()
             first = CPU.gemm(a, w, trans_b=True)
             for _ in range(10):
                 assert np.array_equal(CPU.gemm(a, w, trans_b=True), first)
@@ -968,6 +969,7 @@ def test_gemm_thread_choice_real_products(tuner):
         finally:
             ag.use_deterministic_algorithms(False)
         assert not ag.are_deterministic_algorithms_enabled()
+        assert not ag.is_deterministic_algorithms_warn_only_enabled()
         CPU.gemm(a, w, trans_b=True)
         assert len(_C.gemm._gemm_tuning_table()) == 1
         _C.set_num_threads(1)

@@ -255,7 +255,7 @@ def set_gemm_autotune(enabled):
     return gemm._set_gemm_tuning(bool(enabled))
 
 
-_deterministic = [False]
+_deterministic = [False, False]   # mode, warn_only
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
@@ -281,11 +281,17 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
                         f"{type(warn_only).__name__}")
     gemm._set_deterministic(bool(mode))
     _deterministic[0] = bool(mode)
+    _deterministic[1] = bool(warn_only)
 
 
 def are_deterministic_algorithms_enabled():
     """Whether :func:`use_deterministic_algorithms` is on (off by default)."""
     return _deterministic[0]
+
+
+def is_deterministic_algorithms_warn_only_enabled():
+    """The ``warn_only`` given to the last :func:`use_deterministic_algorithms` call."""
+    return _deterministic[1]
 
 
 if _os.environ.get("AUTOGRAD_GEMM_AUTOTUNE", "").strip() not in ("", "0"):
@@ -305,4 +311,4 @@ def get_num_threads():
 
 __all__ = ["activations", "gemm", "losses", "optim", "parallel", "set_num_threads",
            "get_num_threads", "set_gemm_autotune", "use_deterministic_algorithms",
-           "are_deterministic_algorithms_enabled", "HAVE_OPENMP"]
+           "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled", "HAVE_OPENMP"]
