@@ -24,10 +24,9 @@ _seed = [_DEFAULT_SEED]
 def manual_seed(seed):
     """Reseed the global generator with the integer ``seed``; returns the seed.
 
-    It also restarts the timings behind the BLAS thread choice of large
-    matrix products (see :func:`autograd.use_deterministic_algorithms`), so
-    two seeded runs in one process take the same path through their first
-    products.
+    It also restarts the timings of the opt-in BLAS thread choice
+    (:func:`autograd._C.set_gemm_autotune`), so two seeded runs in one process
+    take the same path through their first products.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)):
         raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")

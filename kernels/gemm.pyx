@@ -344,6 +344,11 @@ def _set_deterministic(bint enabled):
     return old
 
 
+def _get_deterministic():
+    """Whether use_deterministic_algorithms is on."""
+    return bool(_deterministic)
+
+
 def _force_gemm_mode(int mode):
     """Tests: run every product of ``_serial_max_work`` and up on one BLAS thread (0) or
     the BLAS's threads (1), untimed; -1 goes back to the normal choice.  Returns the old."""

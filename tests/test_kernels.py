@@ -899,11 +899,8 @@ def test_gemm_thread_choice_keeps_every_shape_of_a_model(tuner):
 def test_gemm_thread_choice_is_off_by_default():
     """By default no product is timed: results repeat bit for bit, as manual_seed promises
     (a run, repeated, gives the same numbers), and set_gemm_autotune turns the timing on."""
-    import os
-
-    opted_in = os.environ.get("AUTOGRAD_GEMM_AUTOTUNE", "").strip() not in ("", "0")
     was = _C.gemm._set_gemm_tuning(False)
-    assert was == opted_in                         # off unless AUTOGRAD_GEMM_AUTOTUNE=1
+    assert was == _C._AUTOTUNE_FROM_ENV            # off unless AUTOGRAD_GEMM_AUTOTUNE=1
     assert not ag.are_deterministic_algorithms_enabled()
     _C.gemm._reset_gemm_tuning()
     rng = np.random.default_rng(27)

@@ -255,7 +255,7 @@ def set_gemm_autotune(enabled):
     return gemm._set_gemm_tuning(bool(enabled))
 
 
-_deterministic = [False, False]   # mode, warn_only
+_warn_only = [False]   # use_deterministic_algorithms' warn_only (its mode lives in gemm)
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
@@ -280,21 +280,22 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
         raise TypeError(f"use_deterministic_algorithms: warn_only must be a bool, got "
                         f"{type(warn_only).__name__}")
     gemm._set_deterministic(bool(mode))
-    _deterministic[0] = bool(mode)
-    _deterministic[1] = bool(warn_only)
+    _warn_only[0] = bool(warn_only)
 
 
 def are_deterministic_algorithms_enabled():
     """Whether :func:`use_deterministic_algorithms` is on (off by default)."""
-    return _deterministic[0]
+    return gemm._get_deterministic()
 
 
 def is_deterministic_algorithms_warn_only_enabled():
     """The ``warn_only`` given to the last :func:`use_deterministic_algorithms` call."""
-    return _deterministic[1]
+    return _warn_only[0]
 
 
-if _os.environ.get("AUTOGRAD_GEMM_AUTOTUNE", "").strip() not in ("", "0"):
+# AUTOGRAD_GEMM_AUTOTUNE=1 (anything but empty or "0") opts in at import
+_AUTOTUNE_FROM_ENV = _os.environ.get("AUTOGRAD_GEMM_AUTOTUNE", "").strip() not in ("", "0")
+if _AUTOTUNE_FROM_ENV:
     gemm._set_gemm_tuning(True)
 
 
