@@ -24,9 +24,10 @@ _seed = [_DEFAULT_SEED]
 def manual_seed(seed):
     """Reseed the global generator with the integer ``seed``; returns the seed.
 
-    It also restarts the timings of the opt-in BLAS thread choice
+    It also restarts the timings of the matrix products' thread choice
     (:func:`autograd._C.set_gemm_autotune`), so two seeded runs in one process
-    take the same path through their first products.
+    take the same path through their first products (the results would be
+    the same bits either way).
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)):
         raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")

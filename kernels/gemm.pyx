@@ -18,9 +18,13 @@ from cython cimport floating
 from cpython.pythread cimport (PyThread_type_lock, PyThread_allocate_lock, PyThread_acquire_lock,
                                PyThread_release_lock, WAIT_LOCK)
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+from cython.parallel cimport prange
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcmp
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
-from ag_common cimport ag_set_module_threads, ag_set_module_parallel_thresholds
+from ag_common cimport (AG_HAVE_OPENMP, ag_threads, ag_set_module_threads,
+                        ag_set_module_parallel_thresholds)
 
 
 def _set_num_threads(int n):
@@ -32,23 +36,45 @@ def _set_parallel_thresholds(Py_ssize_t elements, Py_ssize_t row_work):
 
 
 # ---------------------------------------------------------------------------
-# How many BLAS threads a product gets.
+# How a product uses the threads.
 #
-# OpenBLAS splits even a (64, 784) x (784, 128) product across its threads.
-# On a quiet 2-core machine that makes a batch-128 MLP step ~20% faster; on a
-# machine whose cores are shared, one descheduled BLAS worker stalls the whole
-# call for a scheduler tick (milliseconds, against ~0.2 ms of work), and the
-# same step gets 2-3x slower.  By default a fixed rule keeps products below
-# 2**24 multiply-adds on one thread (robust, and the same bits every run);
-# opted in, each product shape is timed both ways and runs the way that has
-# been faster (below).
+# Three ways (modes) to run one:
+#   0  on one BLAS thread;
+#   1  split into blocks of rows of C, one per kernel thread (OpenMP), each a
+#      single-threaded BLAS call;
+#   2  one BLAS call on the BLAS's own threads.
+# OpenBLAS's threaded float32 products (mode 2) differ from its
+# single-threaded ones in the last bits, so choosing between those two by
+# timing would make runs differ.  Mode 1 does not change a bit: the sgemm
+# kernel walks the columns of its column-major C (the rows of our row-major
+# C) in fixed-width blocks (12 on Haswell), and each element sums over k in
+# the same order whichever block it is in; so when the row blocks start at
+# multiples of that width, every element is what one call gives.  (Splitting
+# the other way does change bits.)  The multiple is found once per dtype by
+# comparing split and whole products (_split_alignment); where none works,
+# there is no mode 1.
+#
+# Which mode a product runs in:
+#   * below _serial_max_work = 2**20 multiply-adds: 0 (< 20 us of work, too
+#     little for a second thread to win much; OpenBLAS itself does not thread
+#     below 2**18);
+#   * from _untuned_serial_max_work = 2**24: 2 (two threads are ~1.8x faster
+#     than one there on a quiet 2-core VM, and such a product is >= 0.4 ms);
+#   * in between, 0 or 1, per product shape, by timing both (below).  On a
+#     quiet 2-core machine 1 makes a batch-128 MLP step ~20% faster; on a
+#     machine whose cores are shared, one descheduled thread stalls the whole
+#     call for a scheduler tick (milliseconds, against ~0.2 ms of work), and
+#     0 is 2-3x faster.  Both give the same bits, so the choice never changes
+#     a result.  Without the timing (set_gemm_autotune(False),
+#     use_deterministic_algorithms(True)) it is 0.
 #
 # One BLAS thread is had through OpenBLAS's
 # ``openblas_set_num_threads_local(int) -> previous`` (OpenBLAS >= 0.3.27),
 # and the count is restored right after.  autograd._C looks the function up
 # once (by name, in SciPy's bundled OpenBLAS), installs its address with
 # ``_set_blas_local_threads_fn``; without it (another BLAS, an older
-# OpenBLAS) products run with the BLAS's own threading and nothing is timed.
+# OpenBLAS) products run with the BLAS's own threading (mode 2) and nothing
+# is timed.
 #
 # The function is thread-local only in OpenMP builds of OpenBLAS.  In
 # pthreads builds (SciPy's wheels) it sets the process-wide count, so two
@@ -61,10 +87,10 @@ ctypedef int (*_set_threads_local_fn)(int) noexcept nogil
 
 cdef _set_threads_local_fn _blas_set_threads_local = NULL
 cdef bint _blas_setter_is_global = True
-# m * n * k below which a product always runs on one BLAS thread: it takes
-# < 20 us, too little for a second thread to win much (OpenBLAS itself does not
-# thread below 2**18)
+# m * n * k below which a product always runs on one BLAS thread (mode 0)
 cdef long long _serial_max_work = 1 << 20
+# ... and from which it runs on the BLAS's threads (mode 2)
+cdef long long _untuned_serial_max_work = 1 << 24
 
 # process-wide setter: how many threads are inside a serial section, and the
 # count to restore when the last one leaves
@@ -78,15 +104,16 @@ cdef enum:
 
 
 # ---------------------------------------------------------------------------
-# The thread choice per product shape (opt-in: set_gemm_autotune; products of
-# _serial_max_work and up).
+# The choice between modes 0 and 1, per product shape (products from
+# _serial_max_work up to _untuned_serial_max_work, with two kernel threads or
+# more).
 #
 # A small table (4-way set-associative, least recently used shape evicted)
 # keyed by (m, n, k, batch, flags) keeps, for
-# each shape, an exponentially weighted mean of the wall time with one BLAS
-# thread (mode 0) and with the BLAS's own threads (mode 1):
+# each shape, an exponentially weighted mean of the wall time on one thread
+# (mode 0) and split over the kernel threads (mode 1):
 #   * the first _TUNE_WARM calls alternate the modes; the first call of each
-#     is not counted (OpenBLAS starts its threads, pages are touched);
+#     is not counted (threads start, pages are touched);
 #   * then the faster mode runs; the threaded one must be _TUNE_MARGIN faster
 #     to be preferred, since its cost when the machine is busy is the spike;
 #   * every ``explore_every`` calls the other mode runs once to refresh its
@@ -98,8 +125,8 @@ cdef enum:
 #     when that is needed to keep explorations at 1/_TUNE_BUDGET of the time
 #     (a threaded call stalled by a busy core can take 50x a serial one).  A
 #     switch of mode sets it back to _TUNE_MIN_EXPLORE.
-#   * Another process's BLAS workers keep spinning for ~0.1 s after their
-#     last call (OpenBLAS's thread timeout), and make threaded calls in that
+#   * Another process's BLAS or OpenMP workers keep spinning for a while after
+#     their last call (OpenBLAS's thread timeout), and make threaded calls in that
 #     window look slow: growing the interval step by step, rather than at
 #     once to what the first measurements suggest, lets such a bad first
 #     impression be corrected within a few hundred calls.
@@ -126,7 +153,7 @@ cdef struct _Tune:
     int m, n, k, flags
     Py_ssize_t batch
     unsigned long long last_use   # _tune_clock at the last call (for eviction)
-    double ns[2]          # mean wall time per call in ns, [one thread, BLAS's threads]
+    double ns[2]          # mean wall time per call in ns, [one thread, split]
     int samples[2]        # calls timed in each mode (the first is not counted)
     int best              # the mode that runs between explorations
     int explore_every     # calls between two runs of the other mode
@@ -135,20 +162,14 @@ cdef struct _Tune:
 
 cdef _Tune _tune_table[_TUNE_SLOTS]
 cdef unsigned long long _tune_clock = 0
-# Off by default: OpenBLAS's threaded and single-threaded float32 products differ
-# in the last bits, so a choice made by timing makes results differ from run to
-# run, and ``manual_seed`` promises a reproducible run.  Opt in with
-# ``autograd._C.set_gemm_autotune(True)`` or AUTOGRAD_GEMM_AUTOTUNE=1
-# (the way ``torch.backends.cudnn.benchmark`` is opt-in);
-# use_deterministic_algorithms(True) overrides it.
-cdef bint _tune_enabled = False
+# On by default: both modes give the same bits (see above), so the timing costs
+# no reproducibility.  autograd._C.set_gemm_autotune(False) or
+# AUTOGRAD_GEMM_AUTOTUNE=0 turns it off; use_deterministic_algorithms(True)
+# too (no timing at all, in case a BLAS broke the same-bits rule unseen).
+cdef bint _tune_enabled = True
 cdef bint _deterministic = False
-# without the timing (use_deterministic_algorithms) the rule is fixed: one BLAS
-# thread below 2**24 multiply-adds (two threads are ~1.8x faster from 256**3 up
-# on a quiet 2-core VM, and such a product does >= 0.4 ms of work), the BLAS's
-# threads from there
-cdef long long _untuned_serial_max_work = 1 << 24
-cdef int _forced_mode = -1        # tests: 0 or 1 forces that mode on every tuned product
+cdef int _forced_mode = -1        # tests: 0, 1 or 2 forces that mode on every product
+                                  # of _serial_max_work and up
 cdef PyThread_type_lock _tune_lock = PyThread_allocate_lock()
 
 
@@ -193,22 +214,13 @@ cdef Py_ssize_t _tune_find(int m, int n, int k, Py_ssize_t batch, int flags) noe
     return pick
 
 
-cdef int _tune_plan(int m, int n, int k, Py_ssize_t batch, int flags,
-                    Py_ssize_t *slot) noexcept nogil:
-    """The mode of this call (0: one BLAS thread, 1: the BLAS's threads); ``*slot``
-    is the table entry to report the time to, or -1 when the call is not timed."""
+cdef int _tune_choose(int m, int n, int k, Py_ssize_t batch, int flags,
+                      Py_ssize_t *slot) noexcept nogil:
+    """The mode of a timed call of this shape (0: one thread, 1: split); ``*slot`` is
+    the table entry to report its time to."""
     cdef _Tune *t
     cdef Py_ssize_t i
     cdef int mode
-    slot[0] = -1
-    if _blas_set_threads_local == NULL:
-        return 1                       # cannot pin one thread: nothing to choose
-    if <long long>m * n * k < _serial_max_work:
-        return 0
-    if _forced_mode >= 0:
-        return _forced_mode
-    if not _tune_enabled or _deterministic:
-        return 0 if <long long>m * n * k < _untuned_serial_max_work else 1
     PyThread_acquire_lock(_tune_lock, WAIT_LOCK)
     i = _tune_find(m, n, k, batch, flags)
     t = &_tune_table[i]
@@ -324,11 +336,16 @@ def _get_serial_max_work():
     return _serial_max_work
 
 
+def _get_untuned_serial_max_work():
+    """The m*n*k from which a product runs on the BLAS's own threads."""
+    return _untuned_serial_max_work
+
+
 def _set_gemm_tuning(bint enabled):
-    """Time larger products both ways and run each the faster way (True), or use the
-    fixed rule: one BLAS thread below 2**24 multiply-adds, the BLAS's threads from there
-    (False, the default: results repeat bit for bit at a given thread count).  Returns
-    the previous setting."""
+    """Time the products between 2**20 and 2**24 multiply-adds on one thread and split
+    over the kernel threads, and run each shape the faster way (True, the default), or
+    run them on one thread (False).  Either way gives the same bits.  Returns the
+    previous setting."""
     global _tune_enabled
     old = bool(_tune_enabled)
     _tune_enabled = enabled
@@ -336,8 +353,8 @@ def _set_gemm_tuning(bint enabled):
 
 
 def _set_deterministic(bint enabled):
-    """use_deterministic_algorithms: True keeps the fixed rule even with the timing on.
-    Returns the previous setting."""
+    """use_deterministic_algorithms: True runs the products that would be timed on one
+    thread, untimed.  Returns the previous setting."""
     global _deterministic
     old = bool(_deterministic)
     _deterministic = enabled
@@ -350,11 +367,12 @@ def _get_deterministic():
 
 
 def _force_gemm_mode(int mode):
-    """Tests: run every product of ``_serial_max_work`` and up on one BLAS thread (0) or
-    the BLAS's threads (1), untimed; -1 goes back to the normal choice.  Returns the old."""
+    """Tests: run every product of ``_serial_max_work`` and up on one BLAS thread (0),
+    split over the kernel threads (1; on one thread where it cannot be split) or on the
+    BLAS's threads (2), untimed; -1 goes back to the normal choice.  Returns the old."""
     global _forced_mode
-    if mode not in (-1, 0, 1):
-        raise ValueError(f"gemm mode must be -1, 0 or 1, got {mode}")
+    if mode not in (-1, 0, 1, 2):
+        raise ValueError(f"gemm mode must be -1, 0, 1 or 2, got {mode}")
     old = _forced_mode
     _forced_mode = mode
     return old
@@ -371,8 +389,8 @@ def _reset_gemm_tuning():
 
 
 def _gemm_tuning_table():
-    """The shapes timed so far: a list of dicts (m, n, k, batch, flags, ms for one thread
-    and for the BLAS's threads, samples, best mode, calls between explorations)."""
+    """The shapes timed so far: a list of dicts (m, n, k, batch, flags, ms on one thread
+    and split, samples, whether split is the choice, calls between explorations)."""
     rows = []
     cdef Py_ssize_t i
     cdef _Tune t
@@ -397,9 +415,8 @@ def _tune_step(int m, int n, int k, Py_ssize_t batch, int flags, times_ns):
     cdef int mode
     modes = []
     for pair in times_ns:
-        mode = _tune_plan(m, n, k, batch, flags, &slot)
-        if slot >= 0:
-            _tune_report(slot, m, n, k, batch, flags, mode, float(pair[mode]))
+        mode = _tune_choose(m, n, k, batch, flags, &slot)
+        _tune_report(slot, m, n, k, batch, flags, mode, float(pair[mode]))
         modes.append(mode)
     return modes
 
@@ -465,16 +482,195 @@ cdef void _leave_serial(int previous) noexcept nogil:
     PyThread_release_lock(_serial_lock)
 
 
+# ---------------------------------------------------------------------------
+# Mode 1: blocks of rows of C on the kernel threads, one BLAS thread each.
+# Block boundaries are multiples of _split_align[is_double]: 0 while not yet
+# looked for, -1 when no multiple keeps the bits (then there is no mode 1).
+# ---------------------------------------------------------------------------
+cdef int _split_align[2]
+cdef PyThread_type_lock _split_lock = PyThread_allocate_lock()
+cdef enum:
+    _CHECK_ELEMENTS = 60000      # the larger check product's a, b and two c's
+
+
+cdef inline int _split_bound(int i, int chunks, int m, int align) noexcept nogil:
+    """The row where block ``i`` of ``chunks`` starts: i*m/chunks rounded to a multiple
+    of ``align`` (block ``chunks`` starts at ``m``)."""
+    cdef long long at
+    if i >= chunks:
+        return m
+    at = (<long long>i * m) // chunks
+    at = ((at + align // 2) // align) * align
+    return <int>min(at, <long long>m)
+
+
+cdef void _gemm_rows(int r0, int r1, bint trans_a, bint trans_b, int n, int k,
+                     floating alpha, const floating *a, int lda, const floating *b, int ldb,
+                     floating beta, floating *c, int ldc,
+                     Py_ssize_t batch, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t sc) noexcept nogil:
+    """Rows ``r0:r1`` of ``c = alpha op(a) op(b) + beta c`` for each of the ``batch``
+    matrices (batch strides ``sa, sb, sc``), on one BLAS thread: the caller set the
+    process-wide count to 1 (_enter_serial), or, with a per-thread setter, it is set
+    here for this thread."""
+    cdef Py_ssize_t j
+    # row r0 of op(a): row r0 of a, or column r0 of a when op(a) = a.T
+    cdef Py_ssize_t offset_a = r0 if trans_a else <Py_ssize_t>r0 * lda
+    cdef Py_ssize_t offset_c = <Py_ssize_t>r0 * ldc
+    cdef int previous = -1
+    if r1 <= r0:
+        return
+    if not _blas_setter_is_global:
+        previous = _blas_set_threads_local(1)
+    for j in range(batch):
+        _gemm_ptr(trans_a, trans_b, r1 - r0, n, k, alpha, a + j * sa + offset_a, lda,
+                  b + j * sb, ldb, beta, c + j * sc + offset_c, ldc)
+    if previous >= 0:
+        _blas_set_threads_local(previous)
+
+
+cdef void _gemm_split(int chunks, int align, bint trans_a, bint trans_b, int m, int n, int k,
+                      floating alpha, const floating *a, int lda, const floating *b, int ldb,
+                      floating beta, floating *c, int ldc,
+                      Py_ssize_t batch, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t sc) noexcept nogil:
+    """Mode 1: the ``m`` rows of ``c`` in ``chunks`` blocks, one per thread."""
+    cdef int i
+    for i in prange(chunks, num_threads=chunks, schedule='static', chunksize=1):
+        _gemm_rows(_split_bound(i, chunks, m, align), _split_bound(i + 1, chunks, m, align),
+                   trans_a, trans_b, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                   batch, sa, sb, sc)
+
+
+cdef bint _split_keeps_bits(floating *buf, int align, bint trans_a, bint trans_b,
+                            int m, int n, int k) noexcept nogil:
+    """Whether an (m, n) product with inner size k, cut into 2 and into 3 row blocks
+    at multiples of ``align``, gives exactly the bits of one call.  ``buf`` holds the
+    operands (filled) and room for two results."""
+    cdef floating *a = buf
+    cdef floating *b = a + m * k
+    cdef floating *whole = b + n * k
+    cdef floating *parts = whole + m * n
+    cdef int lda = m if trans_a else k      # a is (k, m) or (m, k), contiguous
+    cdef int ldb = k if trans_b else n      # b is (n, k) or (k, n)
+    cdef int chunks, i
+    _gemm_ptr(trans_a, trans_b, m, n, k, <floating>1, a, lda, b, ldb, <floating>0, whole, n)
+    for chunks in range(2, 4):
+        for i in range(chunks):
+            _gemm_rows(_split_bound(i, chunks, m, align), _split_bound(i + 1, chunks, m, align),
+                       trans_a, trans_b, n, k, <floating>1, a, lda, b, ldb, <floating>0,
+                       parts, n, 1, 0, 0, 0)
+        if memcmp(whole, parts, <size_t>m * n * sizeof(floating)) != 0:
+            return False
+    return True
+
+
+cdef int _find_split_align(floating *buf) noexcept nogil:
+    """The smallest row multiple at which split products keep their bits, or -1.  Checked
+    on products with every transpose combination and an inner size past OpenBLAS's
+    blocking of k (a few ms, once per dtype)."""
+    cdef int candidates[6]
+    cdef int c, flags
+    cdef unsigned long long state = 88172645463325252ULL
+    cdef Py_ssize_t i
+    cdef bint same
+    candidates[:] = [4, 8, 12, 16, 24, 48]
+    for i in range(_CHECK_ELEMENTS):
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL
+        buf[i] = <floating>(<double>(state >> 40) / 8388608.0 - 1.0)   # in [-1, 1)
+    for c in range(6):
+        same = True
+        for flags in range(4):
+            same = same and _split_keeps_bits(buf, candidates[c], flags & 1, flags >> 1,
+                                              60, 40, 800)
+        same = (same and _split_keeps_bits(buf, candidates[c], False, False, 90, 70, 96)
+                and _split_keeps_bits(buf, candidates[c], True, True, 90, 70, 96))
+        if same:
+            return candidates[c]
+    return -1
+
+
+cdef int _split_alignment(bint is_double) noexcept nogil:
+    """The row multiple for mode 1 in this dtype (looked for at the first need), or -1."""
+    cdef void *buf
+    cdef int align, previous
+    if _split_align[is_double] != 0:
+        return _split_align[is_double]
+    PyThread_acquire_lock(_split_lock, WAIT_LOCK)
+    if _split_align[is_double] == 0:
+        buf = malloc(_CHECK_ELEMENTS * (sizeof(double) if is_double else sizeof(float)))
+        if buf == NULL:
+            align = -1
+        else:
+            previous = _enter_serial()
+            if is_double:
+                align = _find_split_align(<double *>buf)
+            else:
+                align = _find_split_align(<float *>buf)
+            _leave_serial(previous)
+            free(buf)
+        _split_align[is_double] = align
+    PyThread_release_lock(_split_lock)
+    return _split_align[is_double]
+
+
+def _split_row_multiple(bint is_double):
+    """The multiple of rows at which mode 1 cuts float64 (True) or float32 (False)
+    products, -1 when cutting would change bits (tests, diagnostics)."""
+    if _split_lock == NULL:
+        raise MemoryError("gemm: could not allocate a lock")
+    with nogil:
+        align = _split_alignment(is_double)
+    return align
+
+
+# ---------------------------------------------------------------------------
+# One product: choose its mode, time it when the choice is being made.
+# ---------------------------------------------------------------------------
 cdef struct _Call:
-    int m, n, k, flags, mode, previous
+    int m, n, k, flags, mode, previous, chunks, align
     Py_ssize_t batch, slot
     double start
 
 
+cdef bint _can_split(_Call *c) noexcept nogil:
+    """Whether the product can run in mode 1; sets its blocks and their row multiple."""
+    cdef int threads, align
+    if not AG_HAVE_OPENMP:
+        return False
+    threads = ag_threads()
+    if threads < 2:
+        return False
+    align = _split_alignment((c.flags >> 2) & 1)
+    if align <= 0 or c.m // align < 2:
+        return False
+    c.chunks = min(threads, c.m // align)
+    c.align = align
+    return True
+
+
+cdef int _plan(_Call *c) noexcept nogil:
+    """The mode of the product described by ``c``; sets ``c.slot`` (the table entry to
+    report its time to, -1 when it is not timed) and, for mode 1, its blocks."""
+    cdef long long work = <long long>c.m * c.n * c.k
+    c.slot = -1
+    if _blas_set_threads_local == NULL:
+        return 2                       # cannot pin one thread: nothing to choose
+    if work < _serial_max_work:
+        return 0
+    if _forced_mode == 0 or _forced_mode == 2:
+        return _forced_mode
+    if _forced_mode == 1:
+        return 1 if _can_split(c) else 0
+    if work >= _untuned_serial_max_work:
+        return 2
+    if not _tune_enabled or _deterministic or not _can_split(c):
+        return 0
+    return _tune_choose(c.m, c.n, c.k, c.batch, c.flags, &c.slot)
+
+
 cdef inline void _call_begin(_Call *c) noexcept nogil:
-    """Choose the BLAS threads of the product described by ``c`` and start its clock."""
-    c.mode = _tune_plan(c.m, c.n, c.k, c.batch, c.flags, &c.slot)
-    c.previous = _enter_serial() if c.mode == 0 else _UNCHANGED
+    """Choose the mode of the product described by ``c`` and start its clock."""
+    c.mode = _plan(c)
+    c.previous = _enter_serial() if c.mode != 2 else _UNCHANGED
     c.start = _now_ns() if c.slot >= 0 else 0.0
 
 
@@ -510,8 +706,12 @@ def gemm(const floating[:, :] a, const floating[:, :] b, floating[:, :] c,
     call.flags = trans_a | (trans_b << 1) | ((floating is double) << 2)
     with nogil:
         _call_begin(&call)
-        _gemm_ptr(trans_a, trans_b, m, n, k, alpha_t, &a[0, 0], lda, &b[0, 0], ldb,
-                  beta_t, &c[0, 0], ldc)
+        if call.mode == 1:
+            _gemm_split(call.chunks, call.align, trans_a, trans_b, m, n, k, alpha_t,
+                        &a[0, 0], lda, &b[0, 0], ldb, beta_t, &c[0, 0], ldc, 1, 0, 0, 0)
+        else:
+            _gemm_ptr(trans_a, trans_b, m, n, k, alpha_t, &a[0, 0], lda, &b[0, 0], ldb,
+                      beta_t, &c[0, 0], ldc)
         _call_end(&call)
 
 
@@ -551,12 +751,17 @@ def gemm_batched(const floating[:, :, :] a, const floating[:, :, :] b, floating[
     call.m = m; call.n = n; call.k = k; call.batch = batch
     call.flags = trans_a | (trans_b << 1) | ((floating is double) << 2)
     with nogil:
-        # Serial over the batch: BLAS threads each product itself, and
-        # nesting OpenMP threads around it would oversubscribe the cores.
-        # The thread choice goes by the size of each product; the whole
-        # batch is timed as one call.
+        # The mode goes by the size of each product; the whole batch is timed
+        # as one call.  Split (mode 1), each thread takes the same rows of
+        # every product; otherwise the products run one after the other (BLAS
+        # threads each one itself in mode 2, and OpenMP threads around that
+        # would oversubscribe the cores).
         _call_begin(&call)
-        for i in range(batch):
-            _gemm_ptr(trans_a, trans_b, m, n, k, alpha_t, pa + i * sa, lda, pb + i * sb, ldb,
-                      beta_t, pc + i * sc, ldc)
+        if call.mode == 1:
+            _gemm_split(call.chunks, call.align, trans_a, trans_b, m, n, k, alpha_t,
+                        pa, lda, pb, ldb, beta_t, pc, ldc, batch, sa, sb, sc)
+        else:
+            for i in range(batch):
+                _gemm_ptr(trans_a, trans_b, m, n, k, alpha_t, pa + i * sa, lda, pb + i * sb,
+                          ldb, beta_t, pc + i * sc, ldc)
         _call_end(&call)

@@ -7,6 +7,7 @@ shapes (including empty and 1-element ones), dtypes and layouts
 (C-contiguous, transposed, row-sliced, column-strided, reversed).
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -766,9 +767,10 @@ def _openblas_thread_count():
 
 
 def test_small_gemm_single_blas_thread_is_restored():
-    """Products run on one BLAS thread or on the BLAS's threads
-    (openblas_set_num_threads_local); the configured count is back afterwards, and both
-    ways give the same numbers."""
+    """Products run on one BLAS thread, split over the kernel threads (one BLAS thread
+    each) or on the BLAS's threads (openblas_set_num_threads_local); the configured count
+    is back afterwards; the split gives exactly the one-thread bits, the BLAS's threads
+    the same numbers."""
     if _C._openblas is None or not hasattr(_C._openblas, "openblas_set_num_threads_local"):
         assert not _C.gemm._has_blas_local_threads()
         pytest.skip("this BLAS has no openblas_set_num_threads_local")
@@ -785,7 +787,7 @@ def test_small_gemm_single_blas_thread_is_restored():
             _C.set_num_threads(n)
             count = _openblas_thread_count()
             results = []
-            for mode in (0, 1):     # one BLAS thread, then the BLAS's threads
+            for mode in (0, 1, 2):     # one BLAS thread, split, the BLAS's threads
                 old = _C.gemm._force_gemm_mode(mode)
                 try:
                     results.append(CPU.gemm(a, b))
@@ -797,14 +799,80 @@ def test_small_gemm_single_blas_thread_is_restored():
                     assert _openblas_thread_count() == count
                 finally:
                     assert _C.gemm._force_gemm_mode(old) == mode
-            np.testing.assert_allclose(results[1], results[0], rtol=1e-4, atol=2e-4)
+            assert np.array_equal(results[1], results[0])
+            np.testing.assert_allclose(results[2], results[0], rtol=1e-4, atol=2e-4)
             np.testing.assert_allclose(results[0], a.astype(np.float64) @ b, rtol=1e-4, atol=2e-4)
     finally:
         _C.set_num_threads(before)
     with pytest.raises(ValueError, match=">= 0"):
         _C.gemm._set_serial_max_work(-1)
-    with pytest.raises(ValueError, match="-1, 0 or 1"):
-        _C.gemm._force_gemm_mode(2)
+    with pytest.raises(ValueError, match="-1, 0, 1 or 2"):
+        _C.gemm._force_gemm_mode(3)
+
+
+def _products_in_mode(mode, calls):
+    old = _C.gemm._force_gemm_mode(mode)
+    try:
+        return [call() for call in calls]
+    finally:
+        _C.gemm._force_gemm_mode(old)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_products_keep_the_bits(dtype):
+    """A product split into blocks of rows over the kernel threads gives exactly the bits
+    of one call on one thread, whatever the thread count, transposes, row strides,
+    bias (beta = 1) or batch: this is what lets the thread choice be made by timing
+    without making runs differ."""
+    if not _C.gemm._has_blas_local_threads() or not _C.HAVE_OPENMP:
+        pytest.skip("needs openblas_set_num_threads_local and OpenMP")
+    multiple = _C.gemm._split_row_multiple(dtype == np.float64)
+    if multiple < 0:
+        pytest.skip("this BLAS's products change bits when split (no split mode)")
+    assert multiple in (4, 8, 12, 16, 24, 48)
+    rng = np.random.default_rng(30)
+    calls = []
+    expected = []
+    for m, n, k in [(64, 128, 784), (128, 784, 128), (257, 33, 300), (1000, 20, 60),
+                    (40, 900, 300), (30, 700, 100)]:
+        for ta, tb in itertools.product((False, True), (False, True)):
+            a = random(rng, (k, m) if ta else (m, k), dtype)
+            b = random(rng, (n, k) if tb else (k, n), dtype)
+            calls.append(lambda a=a, b=b, ta=ta, tb=tb: CPU.gemm(a, b, trans_a=ta, trans_b=tb))
+            expected.append((a.T if ta else a).astype(np.float64)
+                            @ (b.T if tb else b).astype(np.float64))
+    # row slices of a larger array (row stride > row length) and an added bias row
+    big = random(rng, (300, 900), dtype)
+    w = random(rng, (200, 700), dtype)
+    bias = random(rng, (200,), dtype)
+    calls.append(lambda: CPU.gemm(big[::2, 100:800], w, trans_b=True))
+    expected.append(big[::2, 100:800].astype(np.float64) @ w.T.astype(np.float64))
+
+    def with_bias():
+        out = np.repeat(bias[None, :], 300, axis=0)
+        CPU.gemm(big[:, :700], w, trans_b=True, beta=1.0, out=out)
+        return out
+
+    calls.append(with_bias)
+    expected.append(big[:, :700].astype(np.float64) @ w.T.astype(np.float64) + bias)
+    # batched, with one operand broadcast over the batch (batch stride 0)
+    x = random(rng, (5, 100, 200), dtype)
+    y = random(rng, (200, 90), dtype)
+    calls.append(lambda: CPU.matmul(x, y))
+    expected.append(x.astype(np.float64) @ y.astype(np.float64))
+    before = _C.get_num_threads()
+    try:
+        _C.set_num_threads(1)
+        serial = _products_in_mode(0, calls)
+        for threads in (2, 3):
+            _C.set_num_threads(threads)
+            for got, want in zip(_products_in_mode(1, calls), serial):
+                assert np.array_equal(got, want)
+    finally:
+        _C.set_num_threads(before)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    for got, want in zip(serial, expected):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * 30)
 
 
 def _tune(times, shape=(64, 128, 784)):
@@ -820,6 +888,9 @@ def _tune(times, shape=(64, 128, 784)):
 def tuner():
     if not _C.gemm._has_blas_local_threads():
         pytest.skip("this BLAS has no openblas_set_num_threads_local")
+    if not _C.HAVE_OPENMP or _C.gemm._split_row_multiple(False) < 0 \
+            or _C.gemm._split_row_multiple(True) < 0:
+        pytest.skip("products cannot be split over the kernel threads here")
     was = _C.gemm._set_gemm_tuning(True)
     yield
     _C.gemm._set_gemm_tuning(was)
@@ -896,11 +967,12 @@ def test_gemm_thread_choice_keeps_every_shape_of_a_model(tuner):
     _C.gemm._reset_gemm_tuning()
 
 
-def test_gemm_thread_choice_is_off_by_default():
-    """By default no product is timed: results repeat bit for bit, as manual_seed promises
-    (a run, repeated, gives the same numbers), and set_gemm_autotune turns the timing on."""
-    was = _C.gemm._set_gemm_tuning(False)
-    assert was == _C._AUTOTUNE_FROM_ENV            # off unless AUTOGRAD_GEMM_AUTOTUNE=1
+def test_gemm_thread_choice_is_on_by_default_and_keeps_the_bits():
+    """By default the MLP's products are timed both ways (unless AUTOGRAD_GEMM_AUTOTUNE=0),
+    and the results still repeat bit for bit while the chooser alternates the modes, as
+    manual_seed promises; set_gemm_autotune(False) stops the timing."""
+    was = _C.gemm._set_gemm_tuning(True)
+    assert was == _C._AUTOTUNE_FROM_ENV
     assert not ag.are_deterministic_algorithms_enabled()
     _C.gemm._reset_gemm_tuning()
     rng = np.random.default_rng(27)
@@ -912,14 +984,16 @@ def test_gemm_thread_choice_is_off_by_default():
         first = CPU.gemm(a, w, trans_b=True)
         for _ in range(20):
             assert np.array_equal(CPU.gemm(a, w, trans_b=True), first)
-        assert _C.gemm._gemm_tuning_table() == []
-        if _C.gemm._has_blas_local_threads():
+        if _C.gemm._has_blas_local_threads() and _C.HAVE_OPENMP \
+                and _C.gemm._split_row_multiple(False) > 0:
+            (entry,) = _C.gemm._gemm_tuning_table()
+            assert min(entry["samples"]) >= 3      # both modes ran, and gave the same bits
+            assert _C.set_gemm_autotune(False) is True
+            assert _C.gemm._gemm_tuning_table() == []
+            assert np.array_equal(CPU.gemm(a, w, trans_b=True), first)
+            assert _C.gemm._gemm_tuning_table() == []
             assert _C.set_gemm_autotune(True) is False
-            try:
-                CPU.gemm(a, w, trans_b=True)
-                assert len(_C.gemm._gemm_tuning_table()) == 1
-            finally:
-                assert _C.set_gemm_autotune(False) is True
+        else:
             assert _C.gemm._gemm_tuning_table() == []
     finally:
         _C.gemm._set_gemm_tuning(was)
@@ -1005,7 +1079,7 @@ def test_concurrent_small_gemms_leave_blas_threads_as_configured():
         except Exception as exc:  # reported below
             errors.append(exc)
 
-    was = _C.gemm._set_gemm_tuning(True)   # the default (off) is covered elsewhere
+    was = _C.gemm._set_gemm_tuning(True)   # the default, unless AUTOGRAD_GEMM_AUTOTUNE=0
     try:
         _C.set_num_threads(2)
         count = _openblas_thread_count()

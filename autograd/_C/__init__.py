@@ -234,20 +234,19 @@ def _set_parallel_thresholds(elements=None, row_work=None):
 
 
 def set_gemm_autotune(enabled):
-    """Choose each matrix product's BLAS threads by timing (off by default).
+    """Choose how each matrix product uses the threads by timing (on by default).
 
-    With more than one thread, products of 2**20 multiply-adds and up are then
-    timed on one BLAS thread and on all of them, per shape, and run the faster
-    way; the other way is re-tried now and then, so the choice follows the load
-    on the machine (kernels/gemm.pyx).  On a quiet 2-core machine this makes a
-    784-128-10 training step at batch 128 about 20% faster than the default rule
-    (one BLAS thread below 2**24 multiply-adds).  The price: OpenBLAS's
-    threaded and single-threaded float32 products differ in the last bits, so
-    results are no longer the same from run to run -- which is why it is opt-in,
-    like ``torch.backends.cudnn.benchmark``.  The environment variable
-    ``AUTOGRAD_GEMM_AUTOTUNE=1`` turns it on at import.
-    :func:`use_deterministic_algorithms` (True) overrides it.  Returns the
-    previous setting.
+    With more than one thread, products of 2**20 to 2**24 multiply-adds are
+    timed, per shape, on one thread and split into blocks of rows over the
+    kernel threads, and run the faster way; the other way is re-tried now and
+    then, so the choice follows the load on the machine (kernels/gemm.pyx).
+    On a quiet 2-core machine this makes a 784-128-10 training step at batch
+    128 about 20% faster than one thread; on a busy one it keeps the products
+    on one thread, where a stalled second thread would make them 2-3x slower.
+    Both ways give the same bits (the blocks are cut where OpenBLAS's kernel
+    cuts them anyway), so results repeat from run to run either way.
+    ``False`` runs those products on one thread, untimed; so does
+    ``AUTOGRAD_GEMM_AUTOTUNE=0`` at import.  Returns the previous setting.
     """
     if not isinstance(enabled, (bool, int)):
         raise TypeError(f"set_gemm_autotune: expected a bool, got {type(enabled).__name__}")
@@ -262,10 +261,11 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     """Make results repeat bit for bit from run to run at a given thread count (like
     ``torch.use_deterministic_algorithms``).
 
-    The CPU kernels are deterministic by default; the one thing that is not is
-    the opt-in :func:`set_gemm_autotune`, which ``mode=True`` overrides.
-    ``warn_only`` is accepted for PyTorch compatibility; nothing here needs a
-    warning.
+    The CPU kernels are deterministic already: the one choice made at run time
+    (:func:`set_gemm_autotune`) is between two ways of running a product that give
+    the same bits.  ``mode=True`` turns that timing off too, as a guarantee
+    that does not rest on the BLAS.  ``warn_only`` is accepted for PyTorch
+    compatibility; nothing here needs a warning.
 
     Example::
 
@@ -293,10 +293,10 @@ def is_deterministic_algorithms_warn_only_enabled():
     return _warn_only[0]
 
 
-# AUTOGRAD_GEMM_AUTOTUNE=1 (anything but empty or "0") opts in at import
-_AUTOTUNE_FROM_ENV = _os.environ.get("AUTOGRAD_GEMM_AUTOTUNE", "").strip() not in ("", "0")
-if _AUTOTUNE_FROM_ENV:
-    gemm._set_gemm_tuning(True)
+# AUTOGRAD_GEMM_AUTOTUNE=0 turns the timing off at import (anything else, or
+# nothing, leaves it on)
+_AUTOTUNE_FROM_ENV = _os.environ.get("AUTOGRAD_GEMM_AUTOTUNE", "").strip() != "0"
+gemm._set_gemm_tuning(_AUTOTUNE_FROM_ENV)
 
 
 def get_num_threads():
