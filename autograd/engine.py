@@ -111,6 +111,16 @@ def _run_hooks(hooks, g):
             if not isinstance(result, _Tensor):
                 raise TypeError(f"a tensor hook must return a Tensor or None, got "
                                 f"{type(result).__name__}")
+            name = getattr(hook, "__name__", type(hook).__name__)
+            if result.shape != g.shape:
+                raise RuntimeError(f"hook '{name}' has changed the size of value (was "
+                                   f"{tuple(g.shape)}, got {tuple(result.shape)})")
+            if result.dtype != g.dtype:
+                raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                                   f"{g.dtype}, got {result.dtype})")
+            if result.device != g.device:
+                raise RuntimeError(f"hook '{name}' has changed the device of value (was "
+                                   f"{g.device}, got {result.device})")
             g = result
     return g
 

@@ -1082,7 +1082,9 @@ def div(a, b, rounding_mode=None):
                          f"{rounding_mode!r}")
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            a, b = binary_operands(_as_float(a), _as_float(b), "div")
+            # promote first: int / 0-d float64 is float64, as in PyTorch
+            a, b = binary_operands(a, b, "div")
+            a, b = _as_float(a), _as_float(b)
             try:
                 return Div.apply(a, b)
             except ValueError:
@@ -1095,7 +1097,7 @@ def div(a, b, rounding_mode=None):
         if k is not None:
             return RDivScalar.apply(_as_float(b), _py_scalar(a))
     a, b = binary_operands(a, b, "div")
-    a, b = binary_operands(_as_float(a), _as_float(b), "div")
+    a, b = _as_float(a), _as_float(b)
     try:
         return Div.apply(a, b)
     except ValueError:
@@ -1301,14 +1303,19 @@ def fill_like(x, value):
         if value._data.size != 1:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.ndim} dimensions")
-        zero = mul(x, 0) if x._requires_grad else \
-            _wrap(x._backend.xp.zeros(x.shape, dtype=x.dtype), x._backend)
-        return add(zero, value.reshape(()).to(x.dtype))
+        return add(_zeros_of(x), value.reshape(()).to(x.dtype))
     if scalar_kind(value) is None:
         raise TypeError(f"fill_: value must be a number or a 0-d Tensor, got "
                         f"{type(value).__name__}")
     arr = x._backend.xp.full(x.shape, _py_scalar(value), dtype=x._data.dtype)
-    return _wrap(arr, x._backend)
+    return constant_of(x, arr)
+
+
+def _zeros_of(x):
+    """Zeros shaped like ``x`` that stay a (zero-derivative) function of ``x`` when it is
+    in the graph: what an in-place overwrite leaves of the old value (PyTorch's
+    FillBackward / CopyBackwards give it a zero gradient, not none)."""
+    return constant_of(x, x._backend.xp.zeros(x.shape, dtype=x._data.dtype))
 
 
 def copy_from(x, src):
@@ -1327,8 +1334,12 @@ def copy_from(x, src):
         except (ValueError, RuntimeError):
             raise ShapeError(f"copy_: source of shape {tuple(src.shape)} cannot be broadcast to "
                              f"{tuple(x.shape)}") from None
-        return clone(src)
-    return clone(src) if src._requires_grad else src
+        src = clone(src)
+    elif src._requires_grad:
+        src = clone(src)
+    if x._requires_grad and _state.enabled:
+        return add(_zeros_of(x), src)
+    return src
 
 
 # ----------------------------------------------------------------------
