@@ -439,8 +439,14 @@ def environment(threads_list=None):
             pass
     env["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")
     env["import_first"] = os.environ.get("BENCH_IMPORT_FIRST")
-    # opt-in per-shape BLAS thread choice of autograd (autograd._C.set_gemm_autotune)
-    env["autograd_gemm_autotune"] = os.environ.get("AUTOGRAD_GEMM_AUTOTUNE")
+    # autograd's per-shape thread choice for products (autograd._C.set_gemm_autotune;
+    # on unless AUTOGRAD_GEMM_AUTOTUNE=0)
+    env["autograd_gemm_autotune_env"] = os.environ.get("AUTOGRAD_GEMM_AUTOTUNE")
+    try:
+        from autograd import _C as _compiled
+        env["autograd_gemm_autotune"] = bool(_compiled.get_gemm_autotune())
+    except Exception:
+        env["autograd_gemm_autotune"] = None
     env["blas"] = blas_config()
     peak1, how = fp32_peak_gflops(1)
     env["fp32_peak_gflops_per_core"] = peak1

@@ -352,6 +352,11 @@ def _set_gemm_tuning(bint enabled):
     return old
 
 
+def _get_gemm_tuning():
+    """Whether products are timed (see _set_gemm_tuning)."""
+    return bool(_tune_enabled)
+
+
 def _set_deterministic(bint enabled):
     """use_deterministic_algorithms: True runs the products that would be timed on one
     thread, untimed.  Returns the previous setting."""

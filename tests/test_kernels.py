@@ -989,6 +989,7 @@ def test_gemm_thread_choice_is_on_by_default_and_keeps_the_bits():
             (entry,) = _C.gemm._gemm_tuning_table()
             assert min(entry["samples"]) >= 3      # both modes ran, and gave the same bits
             assert _C.set_gemm_autotune(False) is True
+            assert _C.get_gemm_autotune() is False
             assert _C.gemm._gemm_tuning_table() == []
             assert np.array_equal(CPU.gemm(a, w, trans_b=True), first)
             assert _C.gemm._gemm_tuning_table() == []

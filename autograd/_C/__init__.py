@@ -254,6 +254,11 @@ def set_gemm_autotune(enabled):
     return gemm._set_gemm_tuning(bool(enabled))
 
 
+def get_gemm_autotune():
+    """Whether matrix products choose their threads by timing (:func:`set_gemm_autotune`)."""
+    return gemm._get_gemm_tuning()
+
+
 _warn_only = [False]   # use_deterministic_algorithms' warn_only (its mode lives in gemm)
 
 
@@ -311,5 +316,5 @@ def get_num_threads():
 
 
 __all__ = ["activations", "gemm", "losses", "optim", "parallel", "set_num_threads",
-           "get_num_threads", "set_gemm_autotune", "use_deterministic_algorithms",
+           "get_num_threads", "set_gemm_autotune", "get_gemm_autotune", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled", "HAVE_OPENMP"]
