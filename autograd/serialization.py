@@ -302,13 +302,15 @@ class _Reader:
         self.fail(where, f"unknown node type {kind!r}")
 
 
-def load(f, map_location=None):
+def load(f, map_location=None, *, weights_only=None):
     """Load an object written by :func:`save`; never runs code from the file.
 
     Args:
         f: a path or a readable, seekable binary file object.
         map_location: ``None`` or ``"cpu"`` (tensors on the cpu), or a device
-            name such as ``"cuda"`` to move every tensor there.
+            (a name such as ``"cuda"``, or a device object) to move every tensor to.
+        weights_only: accepted for PyTorch compatibility (``torch.load``'s safe
+            mode); the format only ever holds data, so every load is weights-only.
 
     Returns:
         The saved object: dicts, lists, tuples, :class:`~autograd.Tensor`
@@ -327,7 +329,8 @@ def load(f, map_location=None):
     """
     device = "cpu"
     if map_location is not None:
-        if not isinstance(map_location, str):
+        if not isinstance(map_location, str) and not isinstance(getattr(map_location, "type", None),
+                                                                str):
             raise TypeError(f"load: map_location must be None or a device name such as 'cpu' "
                             f"or 'cuda', got {type(map_location).__name__}")
         from .backend import normalize_device

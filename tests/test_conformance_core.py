@@ -61,3 +61,146 @@ def test_true_division_promotes_before_going_to_float(a, b, torch):
     got = a / b
     assert str(got.dtype) == str(expected.dtype).replace("torch.", "")
     np.testing.assert_allclose(got.numpy(), expected.numpy())
+
+
+# ---------------------------------------------------------------------------
+# nn, optim, data
+# ---------------------------------------------------------------------------
+def test_fused_linear_relu_second_order_reaches_the_bias(torch):
+    """Sequential fuses Linear+ReLU; double backward must still give the bias its (zero)
+    gradient, as the two layers apart and PyTorch do."""
+    from autograd import nn
+
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    x = ag.randn(5, 3, requires_grad=True)
+    (g,) = ag.grad(model(x).sum(), x, create_graph=True)
+    (g ** 2).sum().backward()
+    reference = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    with torch.no_grad():
+        for theirs, ours in zip(reference.parameters(), model.parameters()):
+            theirs.copy_(torch.from_numpy(ours.detach().numpy()))
+    tx = torch.from_numpy(x.detach().numpy()).requires_grad_()
+    (tg,) = torch.autograd.grad(reference(tx).sum(), tx, create_graph=True)
+    (tg ** 2).sum().backward()
+    for theirs, ours in zip(reference.parameters(), model.parameters()):
+        assert (ours.grad is None) == (theirs.grad is None)
+        if ours.grad is not None:
+            np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5,
+                                       atol=1e-6)
+    assert model[0].bias.grad is not None      # the first layer's: zeros, not None
+
+
+@pytest.mark.parametrize("name, kwargs", [("SGD", dict(lr=0.1, momentum=0.9)),
+                                          ("Adam", dict(lr=0.1)), ("AdamW", dict(lr=0.1)),
+                                          ("RMSprop", dict(lr=0.1, momentum=0.5, centered=True))])
+def test_optimizers_update_strided_parameters(name, kwargs, torch):
+    """A transposed view made a Parameter is updated in place, as in PyTorch."""
+    from autograd import nn
+
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((4, 3)).astype(np.float32)
+    param = nn.Parameter(ag.tensor(base).T)
+    reference = torch.nn.Parameter(torch.tensor(base).T)
+    ours = getattr(ag.optim, name)([param], **kwargs)
+    theirs = getattr(torch.optim, name)([reference], **kwargs)
+    for _ in range(3):
+        grad = rng.standard_normal((3, 4)).astype(np.float32)
+        param.grad = ag.tensor(grad)
+        reference.grad = torch.tensor(grad)
+        ours.step()
+        theirs.step()
+    assert not param.detach().numpy().flags.c_contiguous   # still the same strided array
+    np.testing.assert_allclose(param.detach().numpy(), reference.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_batchnorm_loads_a_state_dict_without_num_batches_tracked(torch):
+    from autograd import nn
+
+    state = {k: v.numpy() for k, v in torch.nn.BatchNorm1d(3).state_dict().items()
+             if k != "num_batches_tracked"}
+    layer = nn.BatchNorm1d(3)
+    layer.num_batches_tracked.fill_(5)
+    result = layer.load_state_dict(state)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert layer.num_batches_tracked.item() == 5
+    del state["running_mean"]
+    with pytest.raises(RuntimeError, match='Missing key.*"running_mean"'):
+        layer.load_state_dict(state)
+
+
+@pytest.mark.parametrize("layer, functional", [
+    (lambda: ag.nn.ReLU(inplace=True), lambda t: t.nn.ReLU(inplace=True)),
+    (lambda: ag.nn.LeakyReLU(0.1, inplace=True), lambda t: t.nn.LeakyReLU(0.1, inplace=True)),
+])
+def test_inplace_activations_write_into_their_input(layer, functional, torch):
+    x = ag.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    z = layer()(y)
+    assert z is y
+    (z * z).sum().backward()
+    tx = torch.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+    ty = tx * 2
+    tz = functional(torch)(ty)
+    (tz * tz).sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    leaf = ag.tensor([-1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        ag.nn.functional.relu(leaf, inplace=True)
+
+
+def test_inplace_dropout():
+    ag.manual_seed(0)
+    y = ag.ones(1000)
+    out = ag.nn.functional.dropout(y, 0.5, inplace=True)
+    assert out is y
+    values = set(np.unique(y.numpy()).tolist())
+    assert values == {0.0, 2.0}
+
+
+def test_tensor_dataset_batches_like_pytorch():
+    ds = ag.data.TensorDataset(ag.arange(10.0).reshape(5, 2), ag.tensor([0, 1, 2, 3, 4]))
+    assert ds[1:3][1].tolist() == [1, 2]
+    assert ds[[0, 4]][1].tolist() == [0, 4]
+    assert ds[ag.tensor([1, 2])][1].tolist() == [1, 2]
+    assert ds[ag.tensor(2)][1].item() == 2
+    with pytest.raises(AssertionError, match="Size mismatch"):
+        ag.data.TensorDataset(ag.ones(2), ag.ones(3))
+
+
+def test_dataloader_takes_pytorch_arguments():
+    ds = ag.data.TensorDataset(ag.arange(10.0).reshape(5, 2), ag.tensor([0, 1, 2, 3, 4]))
+    loader = ag.data.DataLoader(ds, batch_size=2, num_workers=0, pin_memory=False,
+                                sampler=[4, 3, 2, 1, 0], timeout=0, persistent_workers=False)
+    assert len(loader) == 3 and [b[1].tolist() for b in loader] == [[4, 3], [2, 1], [0]]
+    loader = ag.data.DataLoader(ds, batch_sampler=[[0, 1], [4]])
+    assert len(loader) == 2 and [b[1].tolist() for b in loader] == [[0, 1], [4]]
+    loader = ag.data.DataLoader(ds, batch_size=None)
+    first = next(iter(loader))
+    assert len(loader) == 5 and first[0].shape == (2,) and first[1].item() == 0
+    # positional drop_last, as in PyTorch's signature
+    assert len(ag.data.DataLoader(ds, 2, False, None, None, 0, None, False, True)) == 2
+    with pytest.raises(ValueError, match="mutually exclusive with shuffle"):
+        ag.data.DataLoader(ds, sampler=[0], shuffle=True)
+    with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive"):
+        ag.data.DataLoader(ds, batch_size=2, batch_sampler=[[0]])
+    with pytest.raises(ValueError, match="num_workers"):
+        ag.data.DataLoader(ds, num_workers=-1)
+    with pytest.raises(ValueError, match="drop_last"):
+        ag.data.DataLoader(ds, batch_size=None, drop_last=True)
+
+
+def test_load_takes_weights_only_and_device_objects(tmp_path, torch):
+    path = tmp_path / "state.agz"
+    ag.save({"w": ag.ones(2)}, path)
+    state = ag.load(path, map_location=torch.device("cpu"), weights_only=True)
+    assert state["w"].tolist() == [1.0, 1.0]
+
+
+def test_set_num_threads_zero_is_a_runtime_error_too():
+    with pytest.raises(RuntimeError, match="positive"):
+        ag.set_num_threads(0)
+    with pytest.raises(ValueError, match="positive"):
+        ag.set_num_threads(0)

@@ -179,6 +179,10 @@ _blas_set_num_threads = None
 _blas_lookup_done = False
 
 
+class _ThreadCountError(ValueError, RuntimeError):
+    """A thread count below 1 (PyTorch raises RuntimeError; ValueError reads naturally)."""
+
+
 def set_num_threads(n):
     """Set the number of threads the kernels use (like ``torch.set_num_threads``).
 
@@ -198,7 +202,7 @@ def set_num_threads(n):
         except TypeError:
             raise TypeError(f"set_num_threads: expected an int, got {type(n).__name__}") from None
     if n < 1:
-        raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
+        raise _ThreadCountError(f"set_num_threads: expected a positive number of threads, got {n}")
     global _blas_set_num_threads, _blas_lookup_done
     parallel.set_num_threads(n)
     for module in _KERNEL_MODULES:

@@ -4,7 +4,7 @@ import numbers
 
 import numpy
 
-__all__ = ["DataLoader", "default_collate"]
+__all__ = ["DataLoader", "default_collate", "default_convert"]
 
 
 def _tensor_class():
@@ -79,6 +79,24 @@ def default_collate(samples):
                     "pass collate_fn=")
 
 
+def default_convert(sample):
+    """One sample without batching (``DataLoader(batch_size=None)``): NumPy arrays become
+    cpu tensors, tuples/lists/dicts are converted field by field, anything else is kept
+    (PyTorch's ``default_convert``)."""
+    Tensor = _tensor_class()
+    if isinstance(sample, numpy.ndarray) and sample.dtype.kind in "biuf":
+        from ..backend import get_backend
+
+        return Tensor._make(numpy.array(sample), get_backend("cpu"))
+    if isinstance(sample, dict):
+        return {key: default_convert(value) for key, value in sample.items()}
+    if isinstance(sample, tuple):
+        return tuple(default_convert(value) for value in sample)
+    if isinstance(sample, list):
+        return [default_convert(value) for value in sample]
+    return sample
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches, optionally reshuffled every epoch.
 
@@ -97,11 +115,22 @@ class DataLoader:
     Args:
         dataset: a map-style dataset (``len`` and ``__getitem__``).
         batch_size: samples per batch (a positive int).  Default 1, as in PyTorch.
+            ``None`` turns batching off: each sample is yielded on its own (arrays
+            become tensors), or passed through ``collate_fn`` when one is given.
         shuffle: reshuffle at every epoch.  Default False.
-        drop_last: drop the last batch when it is smaller than ``batch_size``.
+        sampler: an iterable of dataset indices giving the order of each epoch
+            (instead of ``shuffle``).
+        batch_sampler: an iterable of lists of indices, one list per batch
+            (instead of ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``).
         collate_fn: combines a list of samples into a batch.
+        drop_last: drop the last batch when it is smaller than ``batch_size``.
         generator: a ``numpy.random.Generator`` used for shuffling instead of
             the global one.
+        num_workers, pin_memory, timeout, worker_init_fn, multiprocessing_context,
+        prefetch_factor, persistent_workers, pin_memory_device, in_order: accepted
+            (and checked) for PyTorch compatibility; batches are always read in the
+            calling process -- a dense dataset in memory is gathered in one
+            NumPy call per batch, faster than worker processes would deliver it.
 
     Example::
 
@@ -112,10 +141,14 @@ class DataLoader:
         [(4,), (4,), (2,)]
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, *, drop_last=False,
-                 collate_fn=None, generator=None):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
-                or batch_size <= 0:
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
+                 in_order=True):
+        if batch_size is not None and (isinstance(batch_size, bool)
+                                       or not isinstance(batch_size, numbers.Integral)
+                                       or batch_size <= 0):
             raise ValueError(f"batch_size should be a positive integer value, "
                              f"but got batch_size={batch_size!r}")
         if shuffle is None:
@@ -132,21 +165,57 @@ class DataLoader:
         if generator is not None and not isinstance(generator, numpy.random.Generator):
             raise TypeError(f"generator must be a numpy.random.Generator, "
                             f"got {type(generator).__name__}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) \
+                or num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
+                             "disable multiprocessing.")
+        if not isinstance(timeout, numbers.Real) or timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError("worker_init_fn must be callable")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size = None
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        for name, value in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+            if value is not None and not hasattr(value, "__iter__"):
+                raise TypeError(f"{name} must be an iterable of indices, got "
+                                f"{type(value).__name__}")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.generator = generator
+        self.num_workers = int(num_workers)
+        self.pin_memory = bool(pin_memory)
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = bool(persistent_workers)
 
     def __len__(self):
         """Number of batches per epoch."""
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        if self.batch_size is None:
+            return n
         if self.drop_last:
             return n // self.batch_size
         return -(-n // self.batch_size)
 
     def _epoch_order(self):
+        if self.sampler is not None:
+            return numpy.fromiter((int(i) for i in self.sampler), dtype=numpy.int64)
         n = len(self.dataset)
         if not self.shuffle:
             return numpy.arange(n, dtype=numpy.int64)
@@ -158,11 +227,24 @@ class DataLoader:
         return generator.permutation(n).astype(numpy.int64, copy=False)
 
     def __iter__(self):
-        order = self._epoch_order()
-        n = len(order)
-        stop = n - n % self.batch_size if self.drop_last else n
         fetch_batch = getattr(self.dataset, "get_batch", None) if self.collate_fn is None else None
         collate = self.collate_fn if self.collate_fn is not None else default_collate
+        if self.batch_sampler is not None:
+            for indices in self.batch_sampler:
+                indices = numpy.asarray([int(i) for i in indices], dtype=numpy.int64)
+                if fetch_batch is not None:
+                    yield fetch_batch(indices)
+                else:
+                    yield collate([self.dataset[int(i)] for i in indices])
+            return
+        order = self._epoch_order()
+        if self.batch_size is None:
+            convert = self.collate_fn if self.collate_fn is not None else default_convert
+            for i in order:
+                yield convert(self.dataset[int(i)])
+            return
+        n = len(order)
+        stop = n - n % self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
             indices = order[start:start + self.batch_size]
             if fetch_batch is not None:

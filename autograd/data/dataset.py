@@ -48,6 +48,10 @@ def as_index_array(indices, length, name="dataset"):
     return index_array
 
 
+class _SizeMismatch(ValueError, AssertionError):
+    """Tensors of different lengths given to TensorDataset (PyTorch asserts)."""
+
+
 def _check_sample_index(index, length, name):
     if isinstance(index, (bool, numpy.bool_)) or not isinstance(index, numbers.Integral):
         raise TypeError(f"{name} indices must be integers, got {type(index).__name__}")
@@ -130,15 +134,26 @@ class TensorDataset(Dataset):
         sizes = [t.shape[0] for t in wrapped]
         if any(size != sizes[0] for size in sizes):
             described = ", ".join(f"tensor {i}: {tuple(t.shape)}" for i, t in enumerate(wrapped))
-            raise ValueError(f"TensorDataset: size mismatch along dimension 0 ({described})")
+            raise _SizeMismatch(f"Size mismatch between tensors: TensorDataset: size mismatch "
+                                f"along dimension 0 ({described})")
         self.tensors = tuple(wrapped)
 
     def __len__(self):
         return self.tensors[0].shape[0]
 
     def __getitem__(self, index):
-        index = _check_sample_index(index, len(self), "TensorDataset")
+        """Sample ``index`` (an int), or, as in PyTorch, a batch of samples for a slice or a
+        list / array / tensor of indices."""
         Tensor = _tensor_class()
+        if isinstance(index, slice):
+            return tuple(Tensor._make(t._data[index], t._backend) for t in self.tensors)
+        if isinstance(index, Tensor):
+            index = index._backend.to_numpy(index._data)
+        if isinstance(index, numpy.ndarray) and index.ndim == 0:
+            index = index.item()
+        if isinstance(index, (list, tuple, numpy.ndarray)):
+            return self.get_batch(index)
+        index = _check_sample_index(index, len(self), "TensorDataset")
         return tuple(Tensor._make(t._data[index], t._backend) for t in self.tensors)
 
     def get_batch(self, indices):

@@ -16,6 +16,7 @@ separate layers.
 
 from ..function import ArrayFunction
 from ..grad_mode import is_grad_enabled
+from ..ops.elementwise import constant_of
 from ..tensor import Tensor
 
 _make = Tensor._make
@@ -49,7 +50,9 @@ class LinearReLU(ArrayFunction):
             gx = _make(backend.gemm(g, weight._data), backend) if need[0] else None
             gw = _make(backend.gemm(g, x._data, trans_a=True), backend) if need[1] else None
             return gx, gw, gb
-        mask = _make((out._data > 0).astype(grad.dtype), backend)
+        # a zero-derivative function of the output (not a bare constant), so that the
+        # second-order graph reaches weight and bias, with zeros, as relu's does
+        mask = constant_of(out, (out._data > 0).astype(grad.dtype))
         g = grad * mask
         gx = g.matmul(weight) if need[0] else None
         gw = g.transpose(0, 1).matmul(x) if need[1] else None

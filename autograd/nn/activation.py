@@ -8,8 +8,8 @@ from .module import Module
 class ReLU(Module):
     """``max(x, 0)`` elementwise.
 
-    ``inplace`` is accepted for PyTorch compatibility; the result is always a
-    new tensor (same values), which keeps autodiff simple and safe.
+    ``inplace=True`` writes the result into the input and returns it (see
+    :func:`autograd.nn.functional.relu`).
 
     Example::
 
@@ -21,6 +21,8 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
+        if self.inplace:
+            return F.relu(input, inplace=True)
         return _relu(input)
 
     def extra_repr(self):
@@ -41,7 +43,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")

@@ -20,6 +20,7 @@ import numpy
 
 from .. import random as _random
 from ..ops import activation as _act
+from ..ops import elementwise as _elementwise
 from ..ops import linalg as _linalg
 from ..ops.loss import cross_entropy_2d, nll_loss_2d, softplus_neg
 from ..tensor import Tensor
@@ -109,13 +110,16 @@ def linear(input, weight, bias=None):
 def relu(input, inplace=False):
     """``max(input, 0)`` elementwise; gradient ``grad * (input > 0)``.
 
-    ``inplace`` is accepted for PyTorch compatibility; the result is always a
-    new tensor (same values).
+    ``inplace=True`` writes the result into ``input`` and returns it (PyTorch's
+    rules for in-place operations apply: not on a leaf that requires grad).
 
     Example::
 
         F.relu(ag.tensor([-1.0, 2.0]))   # tensor([0., 2.])
     """
+    if inplace:
+        _check_tensor(input, "relu")
+        return input._inplace("relu_", _act.relu)
     return _act.relu(input)
 
 
@@ -126,6 +130,9 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
         F.leaky_relu(ag.tensor([-2.0, 3.0]), 0.1)   # tensor([-0.2000, 3.0000])
     """
+    if inplace:
+        _check_tensor(input, "leaky_relu")
+        return input._inplace("leaky_relu_", _act.leaky_relu, negative_slope)
     return _act.leaky_relu(input, negative_slope)
 
 
@@ -208,6 +215,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     """Zero elements with probability ``p`` and scale the rest by ``1/(1-p)`` (identity unless training).
 
     The mask is drawn from the library's generator (``ag.manual_seed``).
+    ``inplace=True`` writes the result into ``input`` and returns it.
 
     Example::
 
@@ -219,10 +227,14 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
-    keep = _random.generator().random(input.shape) >= p
-    mask = keep.astype(input.dtype) * numpy.asarray(1.0 / (1.0 - p), dtype=input.dtype)
-    return input * _make(input._backend.from_numpy(mask), input._backend)
+        mask = 0.0
+    else:
+        keep = _random.generator().random(input.shape) >= p
+        mask = keep.astype(input.dtype) * numpy.asarray(1.0 / (1.0 - p), dtype=input.dtype)
+        mask = _make(input._backend.from_numpy(mask), input._backend)
+    if inplace:
+        return input._inplace("dropout_", _elementwise.mul, mask)
+    return input * mask
 
 
 # ----------------------------------------------------------------------

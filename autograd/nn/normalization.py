@@ -67,6 +67,17 @@ class BatchNorm1d(Module):
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
 
+    def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys,
+                              error_msgs, assign=False):
+        # PyTorch's rule for state dicts from before the counter existed (and ours carry no
+        # version metadata): a missing num_batches_tracked keeps the current count
+        key = prefix + "num_batches_tracked"
+        if self.num_batches_tracked is not None and key not in state_dict:
+            state_dict = dict(state_dict)
+            state_dict[key] = self.num_batches_tracked
+        super()._load_from_state_dict(state_dict, prefix, missing_keys, unexpected_keys,
+                                      error_msgs, assign)
+
     def reset_running_stats(self):
         """Zero the running mean and count, set the running variance to one."""
         if self.track_running_stats:

@@ -96,53 +96,54 @@ class Adam(Optimizer):
         the backend in one ``adam_steps`` call (one kernel launch on cpu).
         """
         loss = self._evaluate_closure(closure)
-        state = self.state
-        for group in self.param_groups:
-            lr = group["lr"]
-            beta1, beta2 = group["betas"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            batches = {}   # (backend, dtype) -> (params, grads, exp_avgs, exp_avg_sqs, steps)
-            updated = []
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param_state = state[p]
-                if not param_state:
-                    param_state["step"] = _step_tensor()
-                    param_state["exp_avg"] = _zeros_like_param(p)
-                    param_state["exp_avg_sq"] = _zeros_like_param(p)
+        with self._contiguous_params():
+            state = self.state
+            for group in self.param_groups:
+                lr = group["lr"]
+                beta1, beta2 = group["betas"]
+                eps = group["eps"]
+                weight_decay = group["weight_decay"]
+                amsgrad = group["amsgrad"]
+                maximize = group["maximize"]
+                decoupled = group["decoupled_weight_decay"]
+                batches = {}   # (backend, dtype) -> (params, grads, exp_avgs, exp_avg_sqs, steps)
+                updated = []
+                for p in group["params"]:
+                    grad = p.grad
+                    if grad is None:
+                        continue
+                    param_state = state[p]
+                    if not param_state:
+                        param_state["step"] = _step_tensor()
+                        param_state["exp_avg"] = _zeros_like_param(p)
+                        param_state["exp_avg_sq"] = _zeros_like_param(p)
+                        if amsgrad:
+                            param_state["max_exp_avg_sq"] = _zeros_like_param(p)
+                    step_array = param_state["step"]._data
+                    # float + fill: a 0-d in-place ufunc costs several times more on this hot path.
+                    step = float(step_array) + 1.0
+                    step_array.fill(step)
+                    grad = grad._data
+                    if maximize:   # (out=: a ufunc turns a 0-d array into a scalar)
+                        grad = p._backend.xp.negative(grad, out=p._backend.xp.empty_like(grad))
                     if amsgrad:
-                        param_state["max_exp_avg_sq"] = _zeros_like_param(p)
-                step_array = param_state["step"]._data
-                # float + fill: a 0-d in-place ufunc costs several times more on this hot path.
-                step = float(step_array) + 1.0
-                step_array.fill(step)
-                grad = grad._data
-                if maximize:   # (out=: a ufunc turns a 0-d array into a scalar)
-                    grad = p._backend.xp.negative(grad, out=p._backend.xp.empty_like(grad))
-                if amsgrad:
-                    _adam_amsgrad_step(p._backend.xp, p._data, grad, param_state["exp_avg"]._data,
-                                       param_state["exp_avg_sq"]._data,
-                                       param_state["max_exp_avg_sq"]._data, step, lr,
-                                       beta1, beta2, eps, weight_decay, decoupled)
-                else:
-                    lists = batches.get((p._backend, p._data.dtype))
-                    if lists is None:
-                        lists = batches[(p._backend, p._data.dtype)] = ([], [], [], [], [])
-                    lists[0].append(p._data)
-                    lists[1].append(grad)
-                    lists[2].append(param_state["exp_avg"]._data)
-                    lists[3].append(param_state["exp_avg_sq"]._data)
-                    lists[4].append(step)
-                updated.append(p)
-            for (backend, _), (params, grads, exp_avgs, exp_avg_sqs, steps) in batches.items():
-                backend.adam_steps(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2,
-                                   eps, weight_decay, decoupled)
-            for p in updated:
-                p._bump_version()
+                        _adam_amsgrad_step(p._backend.xp, p._data, grad, param_state["exp_avg"]._data,
+                                           param_state["exp_avg_sq"]._data,
+                                           param_state["max_exp_avg_sq"]._data, step, lr,
+                                           beta1, beta2, eps, weight_decay, decoupled)
+                    else:
+                        lists = batches.get((p._backend, p._data.dtype))
+                        if lists is None:
+                            lists = batches[(p._backend, p._data.dtype)] = ([], [], [], [], [])
+                        lists[0].append(p._data)
+                        lists[1].append(grad)
+                        lists[2].append(param_state["exp_avg"]._data)
+                        lists[3].append(param_state["exp_avg_sq"]._data)
+                        lists[4].append(step)
+                    updated.append(p)
+                for (backend, _), (params, grads, exp_avgs, exp_avg_sqs, steps) in batches.items():
+                    backend.adam_steps(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2,
+                                       eps, weight_decay, decoupled)
+                for p in updated:
+                    p._bump_version()
         return loss

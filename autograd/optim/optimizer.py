@@ -9,6 +9,7 @@ lookups per parameter — the step is on the hot path of every training loop.
 """
 
 from collections import defaultdict
+from contextlib import contextmanager
 from itertools import chain
 
 import numpy
@@ -30,7 +31,8 @@ required = _RequiredParameter()
 
 def _zeros_like_param(param):
     """A zero state tensor with the parameter's shape, dtype and device."""
-    return Tensor._make(param._backend.xp.zeros_like(param._data), param._backend)
+    data = param._data
+    return Tensor._make(param._backend.xp.zeros(data.shape, dtype=data.dtype), param._backend)
 
 
 def _step_tensor(value=0.0):
@@ -195,6 +197,25 @@ class Optimizer:
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
         raise NotImplementedError
+
+    @contextmanager
+    def _contiguous_params(self):
+        """Run the update on C-contiguous arrays: the kernels update a parameter in place
+        in one flat pass, so one whose array is strided (a transposed view made a
+        Parameter) gets a contiguous copy for the step, written back afterwards."""
+        swapped = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                data = p._data
+                if not data.flags.c_contiguous:
+                    p._data = p._backend.xp.ascontiguousarray(data)
+                    swapped.append((p, data))
+        try:
+            yield
+        finally:
+            for p, data in swapped:
+                data[...] = p._data
+                p._data = data
 
     def _evaluate_closure(self, closure):
         if closure is None:

@@ -60,35 +60,36 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
         loss = self._evaluate_closure(closure)
-        state = self.state
-        for group in self.param_groups:
-            lr = group["lr"]
-            alpha = group["alpha"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            momentum = group["momentum"]
-            centered = group["centered"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param_state = state[p]
-                if not param_state:
-                    param_state["step"] = _step_tensor()
-                    param_state["square_avg"] = _zeros_like_param(p)
-                    if momentum > 0:
-                        param_state["momentum_buffer"] = _zeros_like_param(p)
-                    if centered:
-                        param_state["grad_avg"] = _zeros_like_param(p)
-                step_array = param_state["step"]._data
-                step_array.fill(float(step_array) + 1.0)
-                grad = grad._data
-                if maximize:
-                    grad = -grad
-                buf = param_state["momentum_buffer"]._data if momentum > 0 else None
-                grad_avg = param_state["grad_avg"]._data if centered else None
-                p._backend.rmsprop_step(p._data, grad, param_state["square_avg"]._data, lr, alpha, eps,
-                                        weight_decay, momentum, centered, buf, grad_avg)
-                p._bump_version()
+        with self._contiguous_params():
+            state = self.state
+            for group in self.param_groups:
+                lr = group["lr"]
+                alpha = group["alpha"]
+                eps = group["eps"]
+                weight_decay = group["weight_decay"]
+                momentum = group["momentum"]
+                centered = group["centered"]
+                maximize = group["maximize"]
+                for p in group["params"]:
+                    grad = p.grad
+                    if grad is None:
+                        continue
+                    param_state = state[p]
+                    if not param_state:
+                        param_state["step"] = _step_tensor()
+                        param_state["square_avg"] = _zeros_like_param(p)
+                        if momentum > 0:
+                            param_state["momentum_buffer"] = _zeros_like_param(p)
+                        if centered:
+                            param_state["grad_avg"] = _zeros_like_param(p)
+                    step_array = param_state["step"]._data
+                    step_array.fill(float(step_array) + 1.0)
+                    grad = grad._data
+                    if maximize:
+                        grad = -grad
+                    buf = param_state["momentum_buffer"]._data if momentum > 0 else None
+                    grad_avg = param_state["grad_avg"]._data if centered else None
+                    p._backend.rmsprop_step(p._data, grad, param_state["square_avg"]._data, lr, alpha, eps,
+                                            weight_decay, momentum, centered, buf, grad_avg)
+                    p._bump_version()
         return loss

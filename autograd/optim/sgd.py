@@ -56,32 +56,33 @@ class SGD(Optimizer):
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
         loss = self._evaluate_closure(closure)
-        state = self.state
-        for group in self.param_groups:
-            lr = group["lr"]
-            momentum = group["momentum"]
-            dampening = group["dampening"]
-            weight_decay = group["weight_decay"]
-            nesterov = group["nesterov"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                grad = grad._data
-                if maximize:
-                    grad = -grad
-                buf = None
-                first_step = False
-                if momentum != 0:
-                    param_state = state[p]
-                    buf_tensor = param_state.get("momentum_buffer")
-                    if buf_tensor is None:
-                        buf_tensor = _zeros_like_param(p)
-                        param_state["momentum_buffer"] = buf_tensor
-                        first_step = True
-                    buf = buf_tensor._data
-                p._backend.sgd_step(p._data, grad, buf, lr, momentum, dampening, weight_decay,
-                                    nesterov, first_step)
-                p._bump_version()
+        with self._contiguous_params():
+            state = self.state
+            for group in self.param_groups:
+                lr = group["lr"]
+                momentum = group["momentum"]
+                dampening = group["dampening"]
+                weight_decay = group["weight_decay"]
+                nesterov = group["nesterov"]
+                maximize = group["maximize"]
+                for p in group["params"]:
+                    grad = p.grad
+                    if grad is None:
+                        continue
+                    grad = grad._data
+                    if maximize:
+                        grad = -grad
+                    buf = None
+                    first_step = False
+                    if momentum != 0:
+                        param_state = state[p]
+                        buf_tensor = param_state.get("momentum_buffer")
+                        if buf_tensor is None:
+                            buf_tensor = _zeros_like_param(p)
+                            param_state["momentum_buffer"] = buf_tensor
+                            first_step = True
+                        buf = buf_tensor._data
+                    p._backend.sgd_step(p._data, grad, buf, lr, momentum, dampening, weight_decay,
+                                        nesterov, first_step)
+                    p._bump_version()
         return loss
