@@ -495,7 +495,9 @@ cdef void _leave_serial(int previous) noexcept nogil:
 cdef int _split_align[2]
 cdef PyThread_type_lock _split_lock = PyThread_allocate_lock()
 cdef enum:
-    _CHECK_ELEMENTS = 60000      # the larger check product's a, b and two c's
+    # room for the check products' a, b and two results: m*k + n*k + 2*m*n for the
+    # larger one, (m, n, k) = (60, 40, 800) (_split_keeps_bits refuses anything larger)
+    _CHECK_ELEMENTS = 60 * 800 + 40 * 800 + 2 * 60 * 40
 
 
 cdef inline int _split_bound(int i, int chunks, int m, int align) noexcept nogil:
@@ -557,6 +559,8 @@ cdef bint _split_keeps_bits(floating *buf, int align, bint trans_a, bint trans_b
     cdef int lda = m if trans_a else k      # a is (k, m) or (m, k), contiguous
     cdef int ldb = k if trans_b else n      # b is (n, k) or (k, n)
     cdef int chunks, i
+    if <long long>m * k + <long long>n * k + 2 * <long long>m * n > _CHECK_ELEMENTS:
+        return False                        # would not fit in buf
     _gemm_ptr(trans_a, trans_b, m, n, k, <floating>1, a, lda, b, ldb, <floating>0, whole, n)
     for chunks in range(2, 4):
         for i in range(chunks):

@@ -810,6 +810,35 @@ def test_small_gemm_single_blas_thread_is_restored():
         _C.gemm._force_gemm_mode(3)
 
 
+def test_split_check_runs_clean_in_a_fresh_process():
+    """The once-per-dtype check of where products may be cut runs its test products in a
+    scratch buffer; run it in fresh processes under glibc's malloc checking (when the
+    debug library is there) so that a write past that buffer crashes or shows as
+    results that change from process to process (it once did: a buffer sized for
+    smaller test products)."""
+    import glob
+    import os
+    import subprocess
+    import sys
+
+    code = ("from autograd import _C\n"
+            "print(_C.gemm._split_row_multiple(False), _C.gemm._split_row_multiple(True))")
+    env = dict(os.environ)
+    debug = sorted(glob.glob("/lib/x86_64-linux-gnu/libc_malloc_debug.so*")
+                   + glob.glob("/usr/lib64/libc_malloc_debug.so*"))
+    if debug:
+        env["LD_PRELOAD"] = debug[0]
+        env["MALLOC_CHECK_"] = "3"
+    outputs = set()
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=env, cwd=os.path.dirname(os.path.dirname(__file__)),
+                              timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        outputs.add(done.stdout.strip())
+    assert len(outputs) == 1, outputs
+
+
 def _products_in_mode(mode, calls):
     old = _C.gemm._force_gemm_mode(mode)
     try:
