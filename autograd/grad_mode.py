@@ -1,8 +1,9 @@
 """Grad mode: whether operations record the graph (thread-local, like PyTorch).
 
 ``no_grad()``, ``enable_grad()`` and ``set_grad_enabled(mode)`` work as context
-managers and as decorators; ``set_grad_enabled(mode)`` also takes effect when
-called as a plain function.  Each thread starts with grad mode on.
+managers and as decorators (``no_grad`` and ``enable_grad`` also without the
+parentheses); ``set_grad_enabled(mode)`` also takes effect when called as a
+plain function.  Each thread starts with grad mode on.
 
 Example::
 
@@ -97,7 +98,19 @@ class _GradModeContext:
         return wrapper
 
 
-class no_grad(_GradModeContext):
+class _NoParamGradModeContext(_GradModeContext):
+    """A grad-mode context that also works as a bare decorator (``@ag.no_grad`` without
+    parentheses), like PyTorch's ``no_grad`` and ``enable_grad``."""
+
+    __slots__ = ()
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamGradModeContext):
     """Context manager / decorator that disables graph recording.
 
     Results computed inside have ``requires_grad=False``.  The optimizer's
@@ -107,7 +120,7 @@ class no_grad(_GradModeContext):
 
         >>> with ag.no_grad():
         ...     y = x * 2          # y.requires_grad is False
-        >>> @ag.no_grad()
+        >>> @ag.no_grad()          # or @ag.no_grad, without parentheses
         ... def evaluate(model, x): return model(x)
     """
 
@@ -115,7 +128,7 @@ class no_grad(_GradModeContext):
     _mode = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_NoParamGradModeContext):
     """Context manager / decorator that enables graph recording (inside ``no_grad``).
 
     Example::

@@ -103,3 +103,34 @@ def test_no_grad_update_keeps_leaf():
     with ag.no_grad():
         w -= 0.1 * w.grad
     assert w.is_leaf and w.requires_grad and w.grad_fn is None
+
+
+def test_bare_decorators_without_parentheses():
+    # PyTorch 2.x accepts @torch.no_grad / @torch.enable_grad without the call
+    x = ag.ones(2, requires_grad=True)
+
+    @ag.no_grad
+    def f(t):
+        """doc of f"""
+        return t * 2
+
+    assert not f(x).requires_grad
+    assert f.__name__ == "f" and f.__doc__ == "doc of f"
+    assert ag.is_grad_enabled()
+
+    @ag.enable_grad
+    def g(t):
+        return t * 2
+
+    @ag.no_grad
+    def gen(t):
+        yield t * 2
+
+    with ag.no_grad():
+        assert g(x).requires_grad
+        assert not ag.is_grad_enabled()
+    assert not next(gen(x)).requires_grad
+    # the context-manager and called-decorator forms are unchanged
+    assert isinstance(ag.no_grad(), ag.no_grad)
+    with ag.enable_grad():
+        assert ag.is_grad_enabled()

@@ -179,8 +179,17 @@ def from_numpy(array):
     return _wrap(array, get_backend("cpu"))
 
 
-def zeros(*size, dtype=None, requires_grad=False, device=None):
-    """A tensor of zeros of the given shape.
+def _size_args(args, size, name):
+    """The shape from varargs or PyTorch's ``size=`` keyword (not both)."""
+    if size is None:
+        return _shape(args, name)
+    if args:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return _shape((size,), name)
+
+
+def zeros(*args, size=None, dtype=None, requires_grad=False, device=None):
+    """A tensor of zeros of the given shape (varargs, one tuple, or ``size=``).
 
     Example::
 
@@ -189,11 +198,12 @@ def zeros(*size, dtype=None, requires_grad=False, device=None):
                 [0., 0.]])
     """
     dt = _float_dtype(dtype)
-    return _finish(numpy.zeros(_shape(size, "zeros"), dtype=dt), dt, requires_grad, device)
+    return _finish(numpy.zeros(_size_args(args, size, "zeros"), dtype=dt), dt, requires_grad,
+                   device)
 
 
-def ones(*size, dtype=None, requires_grad=False, device=None):
-    """A tensor of ones of the given shape.
+def ones(*args, size=None, dtype=None, requires_grad=False, device=None):
+    """A tensor of ones of the given shape (varargs, one tuple, or ``size=``).
 
     Example::
 
@@ -201,13 +211,15 @@ def ones(*size, dtype=None, requires_grad=False, device=None):
         tensor([1., 1., 1.])
     """
     dt = _float_dtype(dtype)
-    return _finish(numpy.ones(_shape(size, "ones"), dtype=dt), dt, requires_grad, device)
+    return _finish(numpy.ones(_size_args(args, size, "ones"), dtype=dt), dt, requires_grad,
+                   device)
 
 
-def empty(*size, dtype=None, requires_grad=False, device=None):
+def empty(*args, size=None, dtype=None, requires_grad=False, device=None):
     """An uninitialized tensor (here: zeros, so results are reproducible)."""
     dt = _float_dtype(dtype)
-    return _finish(numpy.zeros(_shape(size, "empty"), dtype=dt), dt, requires_grad, device)
+    return _finish(numpy.zeros(_size_args(args, size, "empty"), dtype=dt), dt, requires_grad,
+                   device)
 
 
 def _fill_dtype(fill_value, dtype):
@@ -239,8 +251,9 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     return _finish(numpy.full(size, fill_value, dtype=dt), dt, requires_grad, device)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
-    """Values ``start, start+step, ...`` below ``end`` (``arange(n)`` is ``0..n-1``).
+def arange(start=None, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    """Values ``start, start+step, ...`` below ``end`` (``arange(n)`` and ``arange(end=n)``
+    are ``0..n-1``).
 
     Ints give int64; any float argument gives the default float dtype.
 
@@ -252,7 +265,11 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         tensor([0.0000, 0.2500, 0.5000, 0.7500])
     """
     if end is None:
+        if start is None:
+            raise TypeError("arange() missing required argument 'end'")
         start, end = 0, start
+    elif start is None:
+        start = 0
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     for v in vals:
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
@@ -317,8 +334,9 @@ def _random_float(draw, shape, dtype):
     return draw(shape, gen_dtype).astype(dt, copy=False), dt
 
 
-def rand(*size, dtype=None, requires_grad=False, device=None):
-    """Uniform random numbers in ``[0, 1)`` from the global generator.
+def rand(*args, size=None, dtype=None, requires_grad=False, device=None):
+    """Uniform random numbers in ``[0, 1)`` from the global generator (shape as varargs,
+    one tuple, or ``size=``).
 
     Example::
 
@@ -326,12 +344,14 @@ def rand(*size, dtype=None, requires_grad=False, device=None):
         (2, 3)
     """
     gen = _random.generator()
-    host, dt = _random_float(lambda s, d: gen.random(s, dtype=d), _shape(size, "rand"), dtype)
+    host, dt = _random_float(lambda s, d: gen.random(s, dtype=d),
+                             _size_args(args, size, "rand"), dtype)
     return _finish(host, dt, requires_grad, device)
 
 
-def randn(*size, dtype=None, requires_grad=False, device=None):
-    """Standard normal random numbers from the global generator.
+def randn(*args, size=None, dtype=None, requires_grad=False, device=None):
+    """Standard normal random numbers from the global generator (shape as varargs, one
+    tuple, or ``size=``).
 
     Example::
 
@@ -340,12 +360,13 @@ def randn(*size, dtype=None, requires_grad=False, device=None):
     """
     gen = _random.generator()
     host, dt = _random_float(lambda s, d: gen.standard_normal(s, dtype=d),
-                             _shape(size, "randn"), dtype)
+                             _size_args(args, size, "randn"), dtype)
     return _finish(host, dt, requires_grad, device)
 
 
-def randint(low, high=None, size=None, dtype=None, requires_grad=False, device=None):
-    """Random ints in ``[low, high)``: ``randint(high, size)`` or ``randint(low, high, size)``.
+def randint(low=None, high=None, size=None, dtype=None, requires_grad=False, device=None):
+    """Random ints in ``[low, high)``: ``randint(high, size)`` or ``randint(low, high, size)``
+    (also as keywords; ``low`` defaults to 0).
 
     Example::
 
@@ -358,7 +379,11 @@ def randint(low, high=None, size=None, dtype=None, requires_grad=False, device=N
         else:
             raise TypeError("randint() missing required argument 'size' (a tuple)")
     if high is None:
+        if low is None:
+            raise TypeError("randint() missing required argument 'high'")
         low, high = 0, low
+    elif low is None:
+        low = 0
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     shape = _shape((tuple(size),) if isinstance(size, (tuple, list)) else (size,), "randint")

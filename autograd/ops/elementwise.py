@@ -40,6 +40,16 @@ class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
     """Integer division or remainder by zero (PyTorch raises a RuntimeError)."""
 
 
+class IntegerPowerError(RuntimeError, ValueError):
+    """An int tensor raised to a negative Python int (a RuntimeError, like PyTorch's, and
+    the ValueError NumPy raises)."""
+
+
+class BoolNotImplementedError(NotImplementedError, DTypeError):
+    """An operation PyTorch does not implement for bool tensors (``//``, ``%``, ``**`` between
+    bools): a NotImplementedError, like PyTorch's, and a :class:`DTypeError`."""
+
+
 # ----------------------------------------------------------------------
 # operand conversion and type promotion
 # ----------------------------------------------------------------------
@@ -608,7 +618,8 @@ class PowScalar(ArrayFunction):
 
 
 class RPowScalar(ArrayFunction):
-    """``c ** x``; gradient ``grad * out * log(c)``."""
+    """``c ** x``; gradient ``grad * out * log(c)`` (PyTorch's values for ``c <= 0``: nan
+    for ``c < 0``; for ``c == 0`` 0 where ``x >= 0`` and ``-inf`` where ``x < 0``)."""
 
     backward_name = "PowBackward2"
     __slots__ = ("c",)
@@ -623,9 +634,12 @@ class RPowScalar(ArrayFunction):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         c = ctx.c
+        if c > 0:
+            return mul(grad, MulScalar.apply(out, math.log(c)))
         if c == 0:
-            return mul(grad, 0.0)
-        return mul(grad, MulScalar.apply(out, math.log(c)))
+            # out is 1 at x == 0, 0 for x > 0 and inf for x < 0 (nan stays nan)
+            return where(le(out, 1), 0.0, mul(grad, MulScalar.apply(out, -math.inf)))
+        return mul(grad, MulScalar.apply(out, math.nan))
 
 
 class ClampScalar(ArrayFunction):
@@ -990,17 +1004,20 @@ def sub(a, b, alpha=1):
         tensor([ 0., -1.])
     """
     if alpha != 1:
+        _check_no_bool_operand(a, b)
         b = mul(b, alpha) if isinstance(b, Tensor) else _py_scalar(b) * alpha
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             if a._data.dtype is not b._data.dtype or a._backend is not b._backend:
+                _check_no_bool_operand(a, b)
                 a, b = binary_operands(a, b, "sub")
             try:
                 return Sub.apply(a, b)
             except ValueError:
                 raise _broadcast_error("sub", a, b) from None
             except TypeError:
-                _check_not_bool_sub(a, 0)
+                if a._data.dtype.kind == "b":
+                    _raise_bool_sub(True)
                 raise
         k = scalar_kind(b)
         if k is not None:
@@ -1011,8 +1028,8 @@ def sub(a, b, alpha=1):
         if k is not None:
             _check_not_bool_sub(b, k)
             return RSubScalar.apply(_float_if_needed(b, k), _py_scalar(a))
+    _check_no_bool_operand(a, b)
     a, b = binary_operands(a, b, "sub")
-    _check_not_bool_sub(a, 0)
     try:
         return Sub.apply(a, b)
     except ValueError:
@@ -1020,9 +1037,34 @@ def sub(a, b, alpha=1):
 
 
 def _check_not_bool_sub(t, kind):
-    if t._data.dtype.kind == "b" and kind == 0:
-        raise DTypeError("sub: subtraction with bool tensors is not supported; use "
-                         "logical_xor or ~ instead")
+    """PyTorch rejects ``-`` when either side is bool (a bool tensor or a Python bool)."""
+    if kind == 0 or t._data.dtype.kind == "b":
+        _raise_bool_sub(kind == 0 and t._data.dtype.kind == "b")
+
+
+def _check_no_bool_operand(a, b):
+    ba = _is_bool_operand(a)
+    bb = _is_bool_operand(b)
+    if ba or bb:
+        _raise_bool_sub(ba and bb)
+
+
+def _is_bool_operand(v):
+    if isinstance(v, Tensor):
+        return v._data.dtype.kind == "b"
+    dtype = getattr(v, "dtype", None)
+    if dtype is not None:
+        return getattr(dtype, "kind", None) == "b"
+    return scalar_kind(v) == 0
+
+
+def _raise_bool_sub(both):
+    if both:
+        raise DTypeError("Subtraction, the `-` operator, with two bool tensors is not "
+                         "supported. Use the `^` or `logical_xor()` operator instead.")
+    raise DTypeError("Subtraction, the `-` operator, with a bool tensor is not supported. If "
+                     "you are trying to invert a mask, use the `~` or `logical_not()` operator "
+                     "instead.")
 
 
 def mul(a, b):
@@ -1110,8 +1152,11 @@ true_divide = div
 def floor_divide(a, b):
     """``floor(a / b)`` elementwise (Python's ``//``); not differentiable."""
     a, b = binary_operands(a, b, "floor_divide")
-    if a._data.dtype.kind in "iu" and bool((b._data == 0).any()):
-        raise IntegerDivisionByZero("floor_divide: integer division by zero")
+    if a._data.dtype.kind in "biu":
+        if a._data.dtype.kind == "b":
+            raise BoolNotImplementedError("\"div_floor_cpu\" not implemented for 'Bool'")
+        if bool((b._data == 0).any()):
+            raise IntegerDivisionByZero("floor_divide: integer division by zero")
     try:
         return FloorDivide.apply(a, b)
     except ValueError:
@@ -1121,8 +1166,11 @@ def floor_divide(a, b):
 def remainder(a, b):
     """``a - floor(a / b) * b`` (Python's ``%``: the result has the divisor's sign)."""
     a, b = binary_operands(a, b, "remainder")
-    if a._data.dtype.kind in "iu" and bool((b._data == 0).any()):
-        raise IntegerDivisionByZero("remainder: integer division by zero")
+    if a._data.dtype.kind in "biu":
+        if a._data.dtype.kind == "b":
+            raise BoolNotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
+        if bool((b._data == 0).any()):
+            raise IntegerDivisionByZero("remainder: integer division by zero")
     try:
         return Remainder.apply(a, b)
     except ValueError:
@@ -1135,6 +1183,11 @@ fmod_python = remainder
 def pow(a, b):  # noqa: A001 - PyTorch's name
     """``a ** b`` with broadcasting; either side may be a number.
 
+    Int tensors follow PyTorch: negative tensor exponents give ``1 ** -n = 1``,
+    ``(-1) ** -n = +-1`` and 0 otherwise; a negative Python int exponent raises
+    :class:`IntegerPowerError` (a RuntimeError).  ``bool ** bool`` is only defined for a
+    Python-bool exponent (bool result).
+
     Example::
 
         >>> ag.pow(ag.tensor([1.0, 2.0]), 2)
@@ -1143,16 +1196,60 @@ def pow(a, b):  # noqa: A001 - PyTorch's name
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         k = scalar_kind(b)
         if k is not None:
+            if a._data.dtype.kind in "biu" and k < 2:
+                return _int_pow_scalar(a, _py_scalar(b), k)
             return PowScalar.apply(_float_if_needed(a, k), _py_scalar(b))
     elif isinstance(b, Tensor) and not isinstance(a, Tensor):
         k = scalar_kind(a)
         if k is not None:
+            if b._data.dtype.kind in "biu" and k < 2:
+                if k == 0 and b._data.dtype.kind == "b":
+                    raise BoolNotImplementedError("\"pow\" not implemented for 'Bool'")
+                b = _float_if_needed(b, k)
+                xp = b._backend.xp
+                return _wrap(_int_power(xp, xp.asarray(_py_scalar(a), dtype=b._data.dtype),
+                                        b._data), b._backend)
             return RPowScalar.apply(_float_if_needed(b, k), _py_scalar(a))
     a, b = binary_operands(a, b, "pow")
+    if a._data.dtype.kind in "biu":
+        if a._data.dtype.kind == "b":
+            raise BoolNotImplementedError("\"pow\" not implemented for 'Bool'")
+        try:
+            out = _int_power(a._backend.xp, a._data, b._data)
+        except ValueError:
+            raise _broadcast_error("pow", a, b) from None
+        return _wrap(out, a._backend)
     try:
         return Pow.apply(a, b)
     except ValueError:
         raise _broadcast_error("pow", a, b) from None
+
+
+def _int_power(xp, a, b):
+    """``a ** b`` for int arrays of one dtype, with PyTorch's results for negative exponents
+    (``1 ** -n = 1``, ``(-1) ** -n = +-1``, anything else 0) where NumPy raises."""
+    neg = b < 0
+    if not neg.any():
+        return xp.power(a, b)
+    zero = xp.zeros((), dtype=b.dtype)
+    out = xp.power(a, xp.where(neg, zero, b))
+    one = xp.ones((), dtype=out.dtype)
+    odd = (b % 2) != 0
+    at_neg = xp.where(a == 1, one, xp.where(a == -1, xp.where(odd, -one, one), zero))
+    return xp.asarray(xp.where(neg, at_neg, out), dtype=out.dtype)
+
+
+def _int_pow_scalar(x, c, k):
+    """``x ** c`` for an int or bool tensor ``x`` and a Python int or bool ``c``."""
+    if x._data.dtype.kind == "b":
+        if k == 0:   # bool ** bool stays bool, as in PyTorch: x ** True is x, x ** False is 1
+            xp = x._backend.xp
+            return _wrap(x._data.copy() if c else xp.ones(x._data.shape, dtype=x._data.dtype),
+                         x._backend)
+        x = _float_if_needed(x, k)
+    if c < 0:
+        raise IntegerPowerError("Integers to negative integer powers are not allowed.")
+    return PowScalar.apply(x, c)
 
 
 def maximum(a, b):
@@ -1176,6 +1273,9 @@ def minimum(a, b):
 def where(condition, a, b):
     """``a`` where ``condition`` holds, else ``b`` (broadcast together).
 
+    A Python number next to a tensor takes the tensor's dtype; two Python numbers give
+    the default dtype of the higher kind (float32 for floats, int64 for ints), as in PyTorch.
+
     Example::
 
         >>> x = ag.tensor([-1.0, 2.0])
@@ -1191,8 +1291,17 @@ def where(condition, a, b):
         raise TypeError("where: expected a Tensor condition or Tensor operands")
     if ref is None:
         ref = cond_t
-        a = _wrap(cond_t._backend.xp.asarray(_py_scalar(a)), cond_t._backend) \
-            if scalar_kind(a) is not None else as_tensor_operand(a, cond_t, "where")
+        ka = scalar_kind(a)
+        kb = scalar_kind(b)
+        if ka is not None and kb is not None:
+            # two Python numbers: the default dtype of the higher category (PyTorch)
+            dt = _default_for_kind(builtins_max(ka, kb))
+            xp = cond_t._backend.xp
+            a = _wrap(xp.asarray(_py_scalar(a), dtype=dt), cond_t._backend)
+            b = _wrap(xp.asarray(_py_scalar(b), dtype=dt), cond_t._backend)
+        else:
+            a = _wrap(cond_t._backend.xp.asarray(_py_scalar(a)), cond_t._backend) \
+                if ka is not None else as_tensor_operand(a, cond_t, "where")
     if cond_t._data.dtype.kind != "b":
         raise DTypeError(f"where: condition must be a bool tensor, got {cond_t.dtype}")
     if isinstance(ref, Tensor) and cond_t._backend is not ref._backend:
@@ -1252,8 +1361,9 @@ def neg(x):
     """``-x``."""
     _check_tensor(x, "neg")
     if x._data.dtype.kind == "b":
-        raise DTypeError("neg: negation of a bool tensor is not supported; use ~ or "
-                         "logical_not")
+        raise DTypeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                         "you are trying to invert a mask, use the `~` or `logical_not()` "
+                         "operator instead.")
     return Neg.apply(x)
 
 
@@ -1283,9 +1393,30 @@ sin = _unary(Sin, "sin")
 cos = _unary(Cos, "cos")
 reciprocal = _unary(Reciprocal, "reciprocal")
 erf = _unary(Erf, "erf")
-abs = _unary(Abs, "abs", float_only=False)  # noqa: A001
-sign = _unary(Sign, "sign", float_only=False)
-square = _unary(Square, "square", float_only=False)
+_abs = _unary(Abs, "abs", float_only=False)
+_sign = _unary(Sign, "sign", float_only=False)
+_square = _unary(Square, "square", float_only=False)
+
+
+def abs(x):  # noqa: A001
+    """``|x|`` elementwise (ints stay ints; not defined for bool, as in PyTorch)."""
+    if isinstance(x, Tensor) and x._data.dtype.kind == "b":
+        raise BoolNotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    return _abs(x)
+
+
+def sign(x):
+    """``sign(x)`` elementwise (-1, 0, 1; a bool tensor gives itself, as in PyTorch)."""
+    if isinstance(x, Tensor) and x._data.dtype.kind == "b":
+        return _wrap(x._data.copy(), x._backend)
+    return _sign(x)
+
+
+def square(x):
+    """``x * x`` elementwise (a bool tensor gives int64, as in PyTorch)."""
+    if isinstance(x, Tensor) and x._data.dtype.kind == "b":
+        x = to_dtype(x, _dtypes.int64)
+    return _square(x)
 floor = _unary(Floor, "floor", float_only=False)
 ceil = _unary(Ceil, "ceil", float_only=False)
 round = _unary(Round, "round", float_only=False)  # noqa: A001
@@ -1352,21 +1483,37 @@ def _compare(a, b, op, name):
                 raise RuntimeError(f"expected all tensors to be on the same device, but found at "
                                    f"least two devices, {a.device} and {b.device}! (in {name})")
             bd = b._data
+            ad = a._data
+            if ad.dtype is not bd.dtype:
+                ad, bd = _promote_arrays(ad, bd)
         elif scalar_kind(b) is not None:
             bd = _py_scalar(b)
+            ad = a._data
         else:
-            bd = as_tensor_operand(b, a, name)._data
+            ad, bd = _promote_arrays(a._data, as_tensor_operand(b, a, name)._data)
         backend = a._backend
-        ad = a._data
     else:
         backend = b._backend
         bd = b._data
-        ad = _py_scalar(a) if scalar_kind(a) is not None else as_tensor_operand(a, b, name)._data
+        if scalar_kind(a) is not None:
+            ad = _py_scalar(a)
+        else:
+            ad, bd = _promote_arrays(as_tensor_operand(a, b, name)._data, bd)
     try:
         return _wrap(op(ad, bd), backend)
     except ValueError:
         raise ShapeError(f"{name}: shapes {numpy.shape(ad)} and {numpy.shape(bd)} cannot be "
                          "broadcast together") from None
+
+
+def _promote_arrays(ad, bd):
+    """Two arrays cast to their common dtype (PyTorch's promotion; 0-d ranks lower)."""
+    if ad.dtype == bd.dtype:
+        return ad, bd
+    dims = [d.dtype for d in (ad, bd) if d.ndim > 0]
+    zeros = [d.dtype for d in (ad, bd) if d.ndim == 0]
+    res = _dtypes.result_type(dims, zeros, ())
+    return ad.astype(res, copy=False), bd.astype(res, copy=False)
 
 
 def eq(a, b):

@@ -1,7 +1,8 @@
 """Reductions: sum, mean, var, std, prod, logsumexp, norm, max/min, argmax/argmin.
 
-Every reduction takes ``dim`` (None, an int or a tuple; negative allowed)
-and ``keepdim=False`` as in PyTorch.  This module also holds the shared
+Every reduction takes ``dim`` (None, an int or a tuple; negative allowed;
+an empty tuple or list means every dim, except for all/any) and
+``keepdim=False`` as in PyTorch.  This module also holds the shared
 helper :func:`unbroadcast` (importable as ``from autograd.ops import
 unbroadcast``) and its dual ``broadcast_to``, because summing a gradient
 back to a shape *is* a reduction.
@@ -27,10 +28,13 @@ _ALL_AXES = tuple(tuple(range(n)) for n in range(33))
 
 
 def reduce_axes(dim, ndim, name):
-    """Normalize ``dim`` (None, int, tuple/list) to a sorted tuple of axes."""
+    """Normalize ``dim`` (None, int, tuple/list) to a sorted tuple of axes (None and an
+    empty tuple/list give every axis, as in PyTorch's sum/mean/var...)."""
     if dim is None:
         return _ALL_AXES[ndim] if ndim < len(_ALL_AXES) else tuple(range(ndim))
     if isinstance(dim, (list, tuple)):
+        if not dim:   # PyTorch: an empty dim list reduces over every dim
+            return _ALL_AXES[ndim] if ndim < len(_ALL_AXES) else tuple(range(ndim))
         axes = tuple(sorted(_normalize_dim(d, ndim, name) for d in dim))
         if len(set(axes)) != len(axes):
             raise RuntimeError(f"{name}: dim {tuple(dim)} appears multiple times in the list of "
@@ -355,12 +359,21 @@ def _prod_others(x, axis):
     """For each element, the product of the other elements along ``axis``."""
     xp = x._backend.xp
     if _state.enabled:
-        # differentiable path (create_graph): valid without zeros
-        if bool((x._data == 0).any()):
-            raise RuntimeError("prod: double backward through a product with zero elements is "
-                               "not supported")
-        p = prod(x, axis, keepdim=True)
-        return _E.div(p, x)
+        # differentiable path (create_graph): prod / x without zeros, else an explicit
+        # product over the other elements: where(eye, 1, x broadcast to n x n).prod(-1)
+        if not bool((x._data == 0).any()):
+            p = prod(x, axis, keepdim=True)
+            return _E.div(p, x)
+        if x._data.ndim == 0:
+            return _E.constant_of(x, xp.ones((), dtype=x._data.dtype))
+        from .shape import transpose
+        last = x._data.ndim - 1
+        xt = transpose(x, axis, last) if axis != last else x
+        n = xt.shape[-1]
+        rows = broadcast_to(xt.unsqueeze(-2), tuple(xt.shape[:-1]) + (n, n))
+        eye = _wrap(xp.eye(n, dtype=bool), x._backend)
+        others = prod(_E.where(eye, 1.0, rows), -1)
+        return transpose(others, axis, last) if axis != last else others
     data = x._data
     n = data.shape[axis] if data.ndim else 1
     if data.ndim == 0:
@@ -536,18 +549,20 @@ def norm(x, p=2, dim=None, keepdim=False):
 # ----------------------------------------------------------------------
 class MaxReduce(ArrayFunction):
     """max (or min) over axes; gradient shared evenly between tied elements (PyTorch's
-    rule for full reductions and amax/amin)."""
+    rule for full reductions and amax/amin).  With ``nan_ties`` (``max()``/``min()``
+    without dim, as in PyTorch) a nan result sends the gradient to the nan elements."""
 
     backward_name = "MaxBackward1"
-    __slots__ = ("axes", "keepdim", "is_max")
+    __slots__ = ("axes", "keepdim", "is_max", "nan_ties")
     save_inputs = (0,)
     save_output = True
 
     @staticmethod
-    def forward(ctx, backend, x, axes, keepdim, is_max):
+    def forward(ctx, backend, x, axes, keepdim, is_max, nan_ties=False):
         ctx.axes = axes
         ctx.keepdim = keepdim
         ctx.is_max = is_max
+        ctx.nan_ties = nan_ties
         out = x.max(axis=axes, keepdims=keepdim) if is_max else x.min(axis=axes, keepdims=keepdim)
         return backend.xp.asarray(out)
 
@@ -560,6 +575,14 @@ class MaxReduce(ArrayFunction):
             out = out.reshape(keep)
         mask = (x._data == out._data).astype(x._data.dtype)
         count = mask.sum(axis=ctx.axes, keepdims=True)
+        if ctx.nan_ties:   # a nan result: the nans are the max (no host sync off the cpu)
+            xp = x._backend.xp
+            if x._backend.name != "cpu":
+                mask = mask + (xp.isnan(x._data) & xp.isnan(out._data)).astype(mask.dtype)
+                count = mask.sum(axis=ctx.axes, keepdims=True)
+            elif not count.all():
+                mask = xp.isnan(x._data).astype(x._data.dtype)
+                count = mask.sum(axis=ctx.axes, keepdims=True)
         weight = _E.constant_of(x, mask / count)
         return _E.mul(grad, weight)
 
@@ -617,7 +640,7 @@ def _minmax(x, dim, keepdim, is_max, name, other=None):
         raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
                            "== 0. Specify the reduction dim with the 'dim' argument.")
     if dim is None:
-        return MaxReduce.apply(x, tuple(range(x._data.ndim)), False, is_max)
+        return MaxReduce.apply(x, tuple(range(x._data.ndim)), False, is_max, True)
     axis = _normalize_dim(dim, x._data.ndim, name)
     if x._data.ndim == 0:
         return MaxMinResult(x.clone(), _wrap(x._backend.xp.zeros((), dtype="int64"), x._backend))
@@ -650,24 +673,52 @@ def min(x, dim=None, keepdim=False, *, other=None):  # noqa: A001
 def amax(x, dim=(), keepdim=False):
     """Maximum over ``dim`` (int or tuple; all when empty); ties share the gradient."""
     _check(x, "amax")
-    axes = reduce_axes(None if dim == () else dim, x._data.ndim, "amax")
-    return MaxReduce.apply(x, axes, bool(keepdim), True)
+    axes = reduce_axes(dim, x._data.ndim, "amax")
+    if x._data.size == 0:
+        _check_empty_reduction(x, dim, axes, "amax")
+    return MaxReduce.apply(x, axes, bool(keepdim), True, False)
 
 
 def amin(x, dim=(), keepdim=False):
     """Minimum over ``dim`` (int or tuple; all when empty); ties share the gradient."""
     _check(x, "amin")
-    axes = reduce_axes(None if dim == () else dim, x._data.ndim, "amin")
-    return MaxReduce.apply(x, axes, bool(keepdim), False)
+    axes = reduce_axes(dim, x._data.ndim, "amin")
+    if x._data.size == 0:
+        _check_empty_reduction(x, dim, axes, "amin")
+    return MaxReduce.apply(x, axes, bool(keepdim), False, False)
+
+
+class EmptyReductionError(IndexError, RuntimeError):
+    """A max/min/argmax-style reduction of an empty tensor or over a dim of size 0 (PyTorch
+    raises IndexError or RuntimeError depending on the case; this is both)."""
+
+
+def _check_empty_reduction(x, dim, axes, name):
+    """Raise PyTorch's errors for an identity-less reduction of the empty tensor ``x``."""
+    if dim is None or (isinstance(dim, (list, tuple)) and not dim):
+        raise EmptyReductionError(f"{name}(): Expected reduction dim to be specified for "
+                                  "input.numel() == 0. Specify the reduction dim with the "
+                                  "'dim' argument.")
+    for a in axes:
+        if x._data.shape[a] == 0:
+            raise EmptyReductionError(f"{name}(): Expected reduction dim {a} to have non-zero "
+                                      "size.")
 
 
 def _arg(x, dim, keepdim, is_max, name):
     _check(x, name)
     xp = x._backend.xp
     data = x._data
+    if data.dtype.kind == "b":
+        raise _E.DTypeError(f"{name}(): does not support bool input")
     if data.size == 0:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
-                           "== 0." if dim is None else f"{name}(): cannot reduce an empty dim")
+        if dim is None:
+            raise EmptyReductionError(f"{name}(): Expected reduction dim to be specified for "
+                                      "input.numel() == 0.")
+        axis = _normalize_dim(dim, data.ndim, name)
+        if data.ndim == 0 or data.shape[axis] == 0:
+            raise EmptyReductionError(f"{name}(): Expected reduction dim {axis} to have "
+                                      "non-zero size.")
     fn = xp.argmax if is_max else xp.argmin
     if dim is None:
         out = fn(data.reshape(-1))
@@ -695,7 +746,9 @@ def argmin(x, dim=None, keepdim=False):
 def all(x, dim=None, keepdim=False):  # noqa: A001
     """True where every element (over ``dim``) is nonzero (bool tensor)."""
     _check(x, "all")
-    axes = reduce_axes(dim, x._data.ndim, "all")
+    # (unlike sum, PyTorch's all/any reduce nothing for an empty dim list)
+    axes = () if isinstance(dim, (list, tuple)) and not dim else \
+        reduce_axes(dim, x._data.ndim, "all")
     return _wrap(x._backend.xp.asarray((x._data != 0).all(axis=axes, keepdims=bool(keepdim))),
                  x._backend)
 
@@ -703,7 +756,8 @@ def all(x, dim=None, keepdim=False):  # noqa: A001
 def any(x, dim=None, keepdim=False):  # noqa: A001
     """True where some element (over ``dim``) is nonzero (bool tensor)."""
     _check(x, "any")
-    axes = reduce_axes(dim, x._data.ndim, "any")
+    axes = () if isinstance(dim, (list, tuple)) and not dim else \
+        reduce_axes(dim, x._data.ndim, "any")
     return _wrap(x._backend.xp.asarray((x._data != 0).any(axis=axes, keepdims=bool(keepdim))),
                  x._backend)
 
