@@ -21,6 +21,7 @@ from .dtypes import (  # noqa: F401
 from .dtypes import bool_ as bool  # noqa: A001,F401  (ag.bool, like torch.bool)
 from .dtypes import float as float, int as int  # noqa: A001,F401  (torch.float, torch.int)
 from .tensor import Tensor, is_tensor  # noqa: F401
+from .backend import device  # noqa: F401  (ag.device, like torch.device)
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: F401
 from .function import Function, once_differentiable  # noqa: F401
 from .engine import grad  # noqa: F401
@@ -40,7 +41,7 @@ from .ops import (  # noqa: F401
     # reductions
     sum, mean, var, std, prod, logsumexp, norm, max, min, amax, amin, argmax, argmin, all, any,
     # shape
-    reshape, flatten, squeeze, unsqueeze, transpose, swapaxes, t, permute, broadcast_to,
+    reshape, flatten, squeeze, unsqueeze, transpose, swapaxes, swapdims, t, permute, broadcast_to,
     cat, concat, concatenate, stack, split, chunk, unbind, flip, movedim, narrow, select, gather,
     # linear algebra
     matmul, mm, bmm, dot, inner, outer, linear,

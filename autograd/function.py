@@ -59,7 +59,9 @@ arrays, so no temporary Tensors are built on the hot path:
   ``non_differentiable = (i, ...)`` lists outputs that never get a grad
   (e.g. ``max``'s indices);
 * ``is_view = True`` when the output shares memory with input 0 (reshape,
-  transpose, basic indexing, ...): it then shares input 0's version counter.
+  transpose, basic indexing, ...): it then shares input 0's version counter and
+  is registered with its root base, so that an in-place change of the base (or
+  of another view) gives it a new grad_fn (see ``Tensor._inplace``).
 
 When nothing is recorded, ``forward`` gets a shared scratch ``ctx`` whose
 attributes are never read, so an op must not rely on ctx state outside
@@ -105,6 +107,10 @@ A custom Function, PyTorch-style::
 
     y = Cube.apply(ag.tensor([2.0], requires_grad=True))
 """
+
+from weakref import ref as _weakref
+
+from numpy import ndarray as _ndarray, may_share_memory as _may_share_memory
 
 from . import grad_mode as _grad_mode
 
@@ -525,11 +531,45 @@ def _apply_array(cls, args):
 
 
 def _share_version(views, x):
-    """Views of ``x`` share its version counter and its base."""
-    base = x if x._base is None else x._base
+    """Views of ``x`` share its version counter and its root base.  An output that does
+    not share ``x``'s memory after all (numpy's reshape copies when it must) stays a
+    tensor of its own.  Views made in grad mode are registered, weakly, with the root
+    base, so that an in-place change of the base or of another view regenerates their
+    grad_fn (``Tensor._inplace``); views of a leaf that requires grad are not, since
+    such a base cannot be changed in place inside the graph."""
+    base = x._base
+    if base is None:
+        base = x
+        multi = None
+    else:   # views of a split/unbind output are named by their own op in the errors
+        multi = None if x._multi_view is None else (None, 0)
+    xd = x._data
+    xb = xd.base
+    register = _state.enabled and (base.grad_fn is not None or not base._requires_grad)
     for t in views:
+        td = t._data
+        tb = td.base
+        if tb is not xd and (tb is None or tb is not xb) and not _shares_memory(td, xd):
+            continue
         t._vc = x._vc
         t._base = base
+        t._multi_view = multi   # always set on views (Tensor._mark_multi_view)
+        if register:
+            try:
+                refs = base._views
+            except AttributeError:
+                refs = base._views = []
+            refs.append(_weakref(t))
+            n = len(refs)
+            if n >= 16 and not n & (n - 1):   # drop dead references now and then
+                refs[:] = [r for r in refs if r() is not None]
+
+
+def _shares_memory(a, b):
+    """False when host arrays ``a`` and ``b`` cannot share memory (other devices: True)."""
+    if isinstance(a, _ndarray) and isinstance(b, _ndarray):
+        return bool(_may_share_memory(a, b))
+    return True
 
 
 _TRUE1 = (True,)

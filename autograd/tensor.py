@@ -19,8 +19,9 @@ Internals (contracts other modules rely on)
 -------------------------------------------
 * ``t._data``: the backend array (``numpy.ndarray`` on "cpu", ``cupy.ndarray``
   on "cuda", ...).  ``t._backend``: the backend object
-  (``autograd.backend.get_backend(device)``); ``t.device`` is
-  ``t._backend.name`` ("cpu", "cuda", or another registered device name).
+  (``autograd.backend.get_backend(device)``); ``t.device`` is an
+  ``autograd.device`` (a ``str`` subclass) equal to ``t._backend.name`` ("cpu",
+  "cuda", or another registered device name), with ``.type`` and ``.index``.
 * ``t.grad`` (Tensor or None; a property over the slot ``t._grad`` that
   checks shape/dtype/device on assignment), ``t.requires_grad`` (property over
   the slot ``t._requires_grad``), ``t.grad_fn`` (the node, None for leaves),
@@ -33,9 +34,16 @@ Internals (contracts other modules rely on)
 * ``t._version`` (int, read-only): bumped by every in-place op.  The counter is
   a shared one-element list ``t._vc``; views (reshape, transpose, basic
   indexing, expand, ...) share it with their base, as in PyTorch, and keep
-  the base in ``t._base``; ``detach()`` shares the counter (not ``_base``),
+  the root base in ``t._base``; ``detach()`` shares the counter (not ``_base``),
   ``.data`` gets a fresh one.  ``t._bump_version()`` bumps it (the optimizer
   calls it after updating ``p._data`` in place).
+* Views made in grad mode are registered (weakly) in their root base's
+  ``_views``.  After an in-place op recorded on the base or on any of its views,
+  every other live view gets a new ``grad_fn`` (``AsStridedBackward0``: the
+  view's elements picked from the base's current history), as PyTorch
+  regenerates a view's grad_fn when the shared version moves; outputs of
+  split/chunk/unbind (``_multi_view``) may not be changed in place inside the
+  graph, and a change of their base makes their backward raise.
 * ``Tensor._make(array, backend, requires_grad=False)`` (classmethod, works for
   subclasses such as ``nn.Parameter``): wrap an existing device array without
   copying or validating -- the fast internal constructor.  The module-level
@@ -54,7 +62,7 @@ from . import random as _random
 from . import grad_mode as _grad_mode
 from . import function as _function
 from . import engine as _engine
-from .backend import get_backend, normalize_device
+from .backend import get_backend, normalize_device, tensor_device as _tensor_device
 
 _state = _grad_mode._state
 _new = object.__new__
@@ -74,8 +82,11 @@ class Tensor:
         tensor([2., 4.])
     """
 
+    # ``_views`` (a root base's weak references to its views) is unset on most tensors and
+    # ``_multi_view`` on all but views (None, or (op name, output nr) for the outputs of
+    # split/chunk/unbind and views of them): read them with getattr.
     __slots__ = ("_data", "_backend", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc",
-                 "_base", "_hooks", "__weakref__")
+                 "_base", "_hooks", "_views", "_multi_view", "__weakref__")
 
     # numpy must leave `ndarray (op) Tensor` to Tensor's reflected operators
     __array_ufunc__ = None
@@ -142,8 +153,9 @@ class Tensor:
 
     @property
     def device(self):
-        """The device name: "cpu", "cuda", ..."""
-        return self._backend.name
+        """The device, an :class:`autograd.device`: a ``str`` equal to the backend's name
+        ("cpu", "cuda", ...) with PyTorch's ``.type`` and ``.index`` attributes."""
+        return _tensor_device(self._backend.name)
 
     @property
     def is_cuda(self):
@@ -485,10 +497,16 @@ class Tensor:
         return bool(self._data.item())
 
     def __float__(self):
-        return float(self.item())
+        if self._data.size != 1:
+            raise _ScalarConversionError("only one element tensors can be converted to Python "
+                                         f"scalars (this one has {self._data.size})")
+        return float(self._data.item())
 
     def __int__(self):
-        return int(self.item())
+        if self._data.size != 1:
+            raise _ScalarConversionError("only one element tensors can be converted to Python "
+                                         f"scalars (this one has {self._data.size})")
+        return int(self._data.item())
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -499,9 +517,13 @@ class Tensor:
         return complex(self.item())
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
-            return format(self.item(), spec)
-        return repr(self) if not spec else format(repr(self), spec)
+        # like PyTorch: a 0-d tensor formats as its Python number, others only with no spec
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        if spec:
+            raise _FormatError(f"unsupported format string {spec!r} passed to Tensor.__format__ "
+                               f"(only 0-d tensors take a format spec; use .item() or .tolist())")
+        return repr(self)
 
     def __repr__(self):
         return _format_tensor(self)
@@ -559,6 +581,7 @@ class Tensor:
             return self
         if self._base is not None:
             return self._inplace_on_view(name, op, args)
+        views = getattr(self, "_views", None)
         old = Tensor._make(self._data.copy(), self._backend, self._requires_grad)
         old.grad_fn = self.grad_fn
         old._output_nr = self._output_nr
@@ -570,12 +593,22 @@ class Tensor:
         self.grad_fn = res.grad_fn
         self._output_nr = res._output_nr
         self._requires_grad = res._requires_grad
+        if views:
+            _refresh_views(self, None)
         return self
 
     def _inplace_on_view(self, name, op, args):
         """In-place op on a view inside the graph: the view gets the new history and
         its base is rebased onto ``base.flat[view_positions] = result`` (so both the
-        view and the base differentiate correctly afterwards)."""
+        view and the base differentiate correctly afterwards); the base's other views
+        are then regenerated from the base's new history (see ``_refresh_views``)."""
+        multi = getattr(self, "_multi_view", None)
+        if multi is not None:
+            raise RuntimeError(
+                f"Output {multi[1]} of {_multi_view_op(self, multi)} is a view and is being modified inplace. This "
+                "view is the output of a function that returns multiple views. Such functions "
+                "do not allow the output views to be modified inplace. You should replace the "
+                "inplace operation by an out-of-place one.")
         base = self._base
         positions = _view_positions(self._data, base._data)
         if positions is None:
@@ -605,7 +638,18 @@ class Tensor:
         self.grad_fn = res.grad_fn
         self._output_nr = res._output_nr
         self._requires_grad = res._requires_grad
+        _refresh_views(base, self)
         return self
+
+    @staticmethod
+    def _mark_multi_view(outputs, op_name):
+        """Mark the views returned together by split/chunk/unbind (``op_name`` is
+        PyTorch's: "Split", "SplitWithSizes", "Unbind"): changing one of them in place
+        inside the graph raises, as in PyTorch.  Returns ``outputs``."""
+        for nr, t in enumerate(outputs):
+            if t._base is not None:
+                t._multi_view = (op_name, nr)
+        return outputs
 
     def _write_result(self, res, name):
         data = res._data
@@ -619,7 +663,16 @@ class Tensor:
         self._vc[0] += 1
 
     def __setitem__(self, index, value):
-        _indexing.setitem(self, index, value)
+        try:
+            _indexing.setitem(self, index, value)
+        except TypeError as exc:
+            raise _translate_index_error(index, exc) from None
+
+    def __getitem__(self, index):
+        try:
+            return _getitem(self, index)
+        except TypeError as exc:
+            raise _translate_index_error(index, exc) from None
 
     def add_(self, other, alpha=1):
         """In place: ``self += alpha * other``."""
@@ -688,6 +741,29 @@ class Tensor:
         return self._inplace("matmul_", _linalg.matmul, other)
 
 
+class _ScalarConversionError(RuntimeError, ValueError):
+    """``float(t)`` / ``int(t)`` of a tensor without exactly one element (PyTorch: ValueError)."""
+
+
+class _FormatError(TypeError, ValueError):
+    """A format spec on a tensor that is not 0-d (PyTorch: TypeError)."""
+
+
+class _IndexTypeError(IndexError, TypeError):
+    """A float index (PyTorch: IndexError; TypeError reads naturally)."""
+
+
+def _translate_index_error(index, exc):
+    """``exc`` (a TypeError from indexing) as PyTorch raises it: IndexError for a float index."""
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        if isinstance(item, (float, numpy.floating)):
+            return _IndexTypeError(f"only integers, slices (`:`), ellipsis (`...`), None and "
+                                   f"long or byte Variables are valid indices (got "
+                                   f"{type(item).__name__})")
+    return exc
+
+
 def _data_address(array):
     iface = getattr(array, "__array_interface__", None)
     if iface is not None:
@@ -695,26 +771,121 @@ def _data_address(array):
     return array.data.ptr   # CuPy
 
 
+def _element_offsets(shape, strides, itemsize, start=0):
+    """Memory offset, in elements, of each element of an array of ``shape`` and byte
+    ``strides`` (an int64 array of that shape), plus ``start``."""
+    off = numpy.full(shape, start, dtype=numpy.int64)
+    nd = len(shape)
+    for d, (n, st) in enumerate(zip(shape, strides)):
+        if n > 1 and st:
+            step = numpy.arange(n, dtype=numpy.int64) * (st // itemsize)
+            off += step.reshape((n,) + (1,) * (nd - d - 1))
+    return off
+
+
 def _view_positions(view, base):
-    """Flat C-order positions in ``base`` of each element of ``view`` (a host int64 array),
-    or None when they cannot be worked out from the strides."""
-    if not base.flags.c_contiguous:
-        return None
+    """Flat C-order positions in ``base`` of each element of ``view`` (a host int64 array
+    of the view's shape), or None when the view's elements are not all elements of
+    ``base`` (for instance a copy)."""
     itemsize = base.dtype.itemsize
+    if view.dtype.itemsize != itemsize:
+        return None
     try:
         offset = _data_address(view) - _data_address(base)
     except (AttributeError, TypeError):
         return None
-    if offset < 0 or offset % itemsize or any(st % itemsize for st in view.strides):
+    if offset % itemsize or any(st % itemsize for st in view.strides) \
+            or any(st % itemsize for st in base.strides):
         return None
-    flat = numpy.arange(base.size, dtype=numpy.int64)
-    start = offset // itemsize
-    if view.size and start >= base.size:
+    rel = _element_offsets(view.shape, view.strides, itemsize, offset // itemsize)
+    if not rel.size:
+        return rel
+    if base.flags.c_contiguous:
+        if rel.min() < 0 or rel.max() >= base.size:
+            return None
+        return rel
+    if not base.size:
         return None
-    strides = tuple(st // itemsize * flat.itemsize for st in view.strides)
-    positions = numpy.lib.stride_tricks.as_strided(flat[start:], shape=view.shape,
-                                                   strides=strides)
-    return numpy.array(positions)
+    # any other layout: a table from memory offsets to the base's C-order positions
+    boff = _element_offsets(base.shape, base.strides, itemsize).ravel()
+    lo = int(boff.min())
+    hi = int(boff.max())
+    if rel.min() < lo or rel.max() > hi:
+        return None
+    table = numpy.full(hi - lo + 1, -1, dtype=numpy.int64)
+    table[boff - lo] = numpy.arange(base.size, dtype=numpy.int64)
+    positions = table[rel - lo]
+    if positions.min() < 0:
+        return None
+    return positions
+
+
+_TRUE1 = (True,)
+
+
+def _refresh_views(root, skip):
+    """After an in-place op recorded on ``root`` (or on its view ``skip``): give every
+    other live view of ``root`` made in grad mode a grad_fn taken from ``root``'s new
+    history (PyTorch regenerates a view's grad_fn when the shared version moves)."""
+    refs = getattr(root, "_views", None)
+    if not refs:
+        return
+    live = []
+    for r in refs:
+        v = r()
+        if v is None:
+            continue
+        live.append(r)
+        if v is not skip and v._base is root:
+            _regenerate_view(v, root)
+    refs[:] = live
+
+
+def _multi_view_op(view, multi):
+    """PyTorch's name of the op that made ``view`` (for the multiple-views errors)."""
+    if multi[0] is not None:
+        return multi[0]
+    name = view.grad_fn.name() if view.grad_fn is not None else "View"
+    return name[:-9] if name.endswith("Backward0") else name
+
+
+def _regenerate_view(view, root):
+    """``view.grad_fn`` := the view's elements of ``root`` (AsStridedBackward0)."""
+    fn = root.grad_fn
+    if fn is not None:
+        edge = (fn, root._output_nr)
+    elif root._requires_grad:
+        edge = (root, 0)
+    else:
+        view.grad_fn = None
+        view._output_nr = 0
+        view._requires_grad = False
+        return
+    multi = getattr(view, "_multi_view", None)
+    if multi is not None:
+        multi = view._multi_view = (_multi_view_op(view, multi), multi[1])
+        node = _indexing.MultiViewModified()
+        node.message = (
+            f"Output {multi[1]} of {_multi_view_op(view, multi)} is a view and its base or another view of its "
+            "base has been modified inplace. This view is the output of a function that "
+            "returns multiple views. Such functions do not allow the output views to be "
+            "modified inplace. You should replace the inplace operation by an out-of-place one.")
+    else:
+        positions = _view_positions(view._data, root._data)
+        if positions is None:
+            return   # not in the base's memory: its values, and so its history, did not change
+        node = _indexing.AsStrided()
+        backend = root._backend
+        node.positions = positions if backend.name == "cpu" else backend.from_numpy(positions)
+        node.base_shape = root._data.shape
+    _function._init_node(node, (edge,), root._backend)
+    node.needs_input_grad = _TRUE1
+    old = view.grad_fn
+    if old is not None and old._retained and view._output_nr in old._retained:
+        node._retained = {0: old._retained.pop(view._output_nr)}   # retain_grad() carries over
+    view.grad_fn = node
+    view._output_nr = 0
+    view._requires_grad = True
 
 
 def _check_cast(src, dst, name):
@@ -875,7 +1046,6 @@ _engine._wrap = _wrap
 # ----------------------------------------------------------------------
 def _install_methods():
     from . import ops
-    from .ops import indexing as I
 
     def reflected(fn):
         def m(self, other):
@@ -906,7 +1076,6 @@ def _install_methods():
         "__and__": ops.bitwise_and, "__or__": ops.bitwise_or, "__xor__": ops.bitwise_xor,
         "__rand__": reflected(ops.bitwise_and), "__ror__": reflected(ops.bitwise_or),
         "__rxor__": reflected(ops.bitwise_xor), "__invert__": ops.bitwise_not,
-        "__getitem__": I.getitem,
         # elementwise
         "add": ops.add, "sub": ops.sub, "subtract": ops.sub, "mul": ops.mul,
         "multiply": ops.mul, "div": ops.div, "divide": ops.div, "true_divide": ops.div,
@@ -933,13 +1102,15 @@ def _install_methods():
         # shape
         "reshape": ops.reshape, "view": ops.view, "flatten": ops.flatten,
         "squeeze": ops.squeeze, "unsqueeze": ops.unsqueeze, "transpose": ops.transpose,
-        "swapaxes": ops.transpose, "t": ops.t, "permute": ops.permute, "expand": ops.expand,
+        "swapaxes": ops.swapaxes, "swapdims": ops.swapdims, "t": ops.t, "permute": ops.permute,
+        "expand": ops.expand,
         "expand_as": ops.expand_as, "broadcast_to": ops.broadcast_to, "repeat": ops.repeat,
         "split": ops.split, "chunk": ops.chunk, "unbind": ops.unbind, "flip": ops.flip,
         "movedim": ops.movedim, "narrow": ops.narrow, "select": ops.select,
         "gather": ops.gather,
         # linear algebra
         "matmul": ops.matmul, "mm": ops.mm, "bmm": ops.bmm, "dot": ops.dot, "outer": ops.outer,
+        "inner": ops.inner, "ger": ops.ger,
     }
     for name, fn in table.items():
         setattr(Tensor, name, fn)
@@ -1054,4 +1225,5 @@ _install_methods()
 # module references for the methods above (bound once, not imported per call)
 from .ops import elementwise as E  # noqa: E402
 from .ops import indexing as _indexing  # noqa: E402
+_getitem = _indexing.getitem
 from .ops import linalg as _linalg  # noqa: E402

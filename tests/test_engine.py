@@ -479,6 +479,23 @@ def test_inplace_on_views_inside_graph_matches_torch(torch):
     np.testing.assert_allclose(results[0][1], results[1][1])
 
 
+def test_views_taken_before_an_inplace_change_follow_the_new_history(torch):
+    """A view keeps no stale grad_fn when its base, a sibling view or an intermediate view
+    changes in place (audit b #1); more cases in test_inplace_views.py."""
+    def run(L):
+        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+        v, w, whole = y[0:2], y[1:], y.view(3)
+        inner = v[0:1]
+        y.mul_(3)                # base
+        w.mul_(x[1:])            # sibling of v
+        inner.mul_(5)            # view of the view v
+        (v.sum() + 10 * whole.sum() + 100 * w.sum()).backward()
+        return x.grad.numpy().copy(), v.detach().numpy().copy()
+    for a, t in zip(run(ag), run(torch)):
+        np.testing.assert_allclose(a, t)
+
+
 def test_inplace_on_view_of_buffer_without_grad():
     x = leaf([1.0, 2.0])
     buf = ag.zeros(2, 2, dtype=ag.float64)

@@ -31,11 +31,11 @@ from .elementwise import (  # noqa: F401
 )
 from .reduction import (  # noqa: F401
     sum, mean, var, std, prod, logsumexp, norm, max, min, amax, amin, argmax, argmin, all, any,
-    broadcast_to,
 )
 from .shape import (  # noqa: F401
-    reshape, view, flatten, squeeze, unsqueeze, transpose, swapaxes, t, permute, expand,
-    expand_as, repeat, cat, concat, concatenate, stack, split, chunk, unbind, flip, movedim,
+    reshape, view, flatten, squeeze, unsqueeze, transpose, swapaxes, swapdims, t, permute, expand,
+    expand_as, broadcast_to, repeat, cat, concat, concatenate, stack, split, chunk, unbind, flip,
+    movedim,
 )
 from .indexing import getitem, setitem, index_put, narrow, select, gather  # noqa: F401
 from .linalg import matmul, mm, bmm, dot, inner, outer, ger, linear  # noqa: F401

@@ -48,7 +48,7 @@ class ReLU(ArrayFunction):
         return _E.mul(grad, mask)
 
 
-def relu(x):
+def relu(input):
     """``max(x, 0)`` elementwise.
 
     Example::
@@ -56,6 +56,7 @@ def relu(x):
         >>> ag.relu(ag.tensor([-1.0, 2.0]))
         tensor([0., 2.])
     """
+    x = input
     _check(x, "relu")
     if x._data.dtype.kind == "b":
         raise TypeError("relu: not supported for bool tensors")
@@ -83,7 +84,7 @@ class LeakyReLU(ArrayFunction):
         return _E.mul(grad, _E.constant_of(x, factor))
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01):
     """``x`` where positive, ``negative_slope * x`` elsewhere.
 
     Example::
@@ -91,6 +92,7 @@ def leaky_relu(x, negative_slope=0.01):
         >>> ag.leaky_relu(ag.tensor([-1.0, 2.0]), 0.1)
         tensor([-0.1000,  2.0000])
     """
+    x = input
     _check(x, "leaky_relu")
     return LeakyReLU.apply(_E._as_float(x), float(negative_slope))
 
@@ -150,7 +152,7 @@ class GELUTanh(ArrayFunction):
         return _E.mul(grad, d)
 
 
-def gelu(x, approximate="none"):
+def gelu(input, approximate="none"):
     """Gaussian Error Linear Unit: exact (``approximate="none"``) or ``"tanh"``.
 
     Example::
@@ -158,6 +160,7 @@ def gelu(x, approximate="none"):
         >>> ag.gelu(ag.tensor([1.0]))
         tensor([0.8413])
     """
+    x = input
     _check(x, "gelu")
     x = _E._as_float(x)
     if approximate == "none":
@@ -186,7 +189,7 @@ class Sigmoid(ArrayFunction):
         return _E.mul(grad, _E.mul(out, _E.RSubScalar.apply(out, 1.0)))
 
 
-def sigmoid(x):
+def sigmoid(input):
     """The logistic function ``1 / (1 + exp(-x))``.
 
     Example::
@@ -194,6 +197,7 @@ def sigmoid(x):
         >>> ag.sigmoid(ag.tensor([0.0]))
         tensor([0.5000])
     """
+    x = input
     _check(x, "sigmoid")
     return Sigmoid.apply(_E._as_float(x))
 
@@ -217,7 +221,7 @@ class Tanh(ArrayFunction):
         return _E.mul(grad, _E.RSubScalar.apply(_E.mul(out, out), 1.0))
 
 
-def tanh(x):
+def tanh(input):
     """Hyperbolic tangent.
 
     Example::
@@ -225,6 +229,7 @@ def tanh(x):
         >>> ag.tanh(ag.tensor([0.0]))
         tensor([0.])
     """
+    x = input
     _check(x, "tanh")
     return Tanh.apply(_E._as_float(x))
 
@@ -289,7 +294,7 @@ def _softmax_common(cls, x, dim, dtype, name):
     return cls.apply(x, axis)
 
 
-def softmax(x, dim=None, dtype=None):
+def softmax(input, dim=None, dtype=None):
     """Softmax along ``dim``: ``exp(x) / exp(x).sum(dim, keepdim=True)``, computed stably.
 
     Example::
@@ -297,10 +302,11 @@ def softmax(x, dim=None, dtype=None):
         >>> ag.softmax(ag.tensor([0.0, 0.0]), dim=0)
         tensor([0.5000, 0.5000])
     """
+    x = input
     return _softmax_common(Softmax, x, dim, dtype, "softmax")
 
 
-def log_softmax(x, dim=None, dtype=None):
+def log_softmax(input, dim=None, dtype=None):
     """Log-softmax along ``dim``: ``x - logsumexp(x, dim, keepdim=True)``, computed stably.
 
     Example::
@@ -308,4 +314,5 @@ def log_softmax(x, dim=None, dtype=None):
         >>> ag.log_softmax(ag.tensor([0.0, 0.0]), dim=0)
         tensor([-0.6931, -0.6931])
     """
+    x = input
     return _softmax_common(LogSoftmax, x, dim, dtype, "log_softmax")

@@ -1180,7 +1180,7 @@ def remainder(a, b):
 fmod_python = remainder
 
 
-def pow(a, b):  # noqa: A001 - PyTorch's name
+def pow(input, exponent):  # noqa: A001 - PyTorch's name
     """``a ** b`` with broadcasting; either side may be a number.
 
     Int tensors follow PyTorch: negative tensor exponents give ``1 ** -n = 1``,
@@ -1193,6 +1193,7 @@ def pow(a, b):  # noqa: A001 - PyTorch's name
         >>> ag.pow(ag.tensor([1.0, 2.0]), 2)
         tensor([1., 4.])
     """
+    a, b = input, exponent
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         k = scalar_kind(b)
         if k is not None:
@@ -1252,8 +1253,9 @@ def _int_pow_scalar(x, c, k):
     return PowScalar.apply(x, c)
 
 
-def maximum(a, b):
+def maximum(input, other):
     """Elementwise maximum of two tensors (ties split the gradient evenly)."""
+    a, b = input, other
     a, b = binary_operands(a, b, "maximum")
     try:
         return Maximum.apply(a, b)
@@ -1261,8 +1263,9 @@ def maximum(a, b):
         raise _broadcast_error("maximum", a, b) from None
 
 
-def minimum(a, b):
+def minimum(input, other):
     """Elementwise minimum of two tensors (ties split the gradient evenly)."""
+    a, b = input, other
     a, b = binary_operands(a, b, "minimum")
     try:
         return Minimum.apply(a, b)
@@ -1270,7 +1273,7 @@ def minimum(a, b):
         raise _broadcast_error("minimum", a, b) from None
 
 
-def where(condition, a, b):
+def where(condition, input, other):
     """``a`` where ``condition`` holds, else ``b`` (broadcast together).
 
     A Python number next to a tensor takes the tensor's dtype; two Python numbers give
@@ -1282,6 +1285,7 @@ def where(condition, a, b):
         >>> ag.where(x > 0, x, 0.0)
         tensor([0., 2.])
     """
+    a, b = input, other
     ref = a if isinstance(a, Tensor) else (b if isinstance(b, Tensor) else None)
     if isinstance(condition, Tensor):
         cond_t = condition
@@ -1315,7 +1319,7 @@ def where(condition, a, b):
                          f"{tuple(b.shape)} cannot be broadcast together") from None
 
 
-def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
+def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
     """Clamp into ``[min, max]`` (either may be None); tensor bounds broadcast.
 
     The gradient passes where ``min <= x <= max`` (PyTorch's rule).
@@ -1325,6 +1329,7 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
         >>> ag.clamp(ag.tensor([-2.0, 0.5, 3.0]), -1, 1)
         tensor([-1.0000,  0.5000,  1.0000])
     """
+    x = input
     _check_tensor(x, "clamp")
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")

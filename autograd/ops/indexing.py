@@ -197,6 +197,45 @@ class IndexScatter(ArrayFunction):
         return BasicIndex.apply(grad, ctx.index)
 
 
+class AsStrided(ArrayFunction):
+    """The grad_fn a view gets when its base, or another view of the base, is changed in
+    place (see ``Tensor._inplace``): the view's elements, at flat C-order ``positions``,
+    of the base's current history.  The node is built directly, never applied; its
+    gradient is ``grad`` added (accumulating, for expanded views) into zeros of the base."""
+
+    backward_name = "AsStridedBackward0"
+    __slots__ = ("positions", "base_shape")
+
+    @staticmethod
+    def forward(ctx, backend, x, positions, base_shape):
+        ctx.positions = positions
+        ctx.base_shape = base_shape
+        return x.reshape(-1)[positions]
+
+    @staticmethod
+    def backward(ctx, grad):
+        size = 1
+        for n in ctx.base_shape:
+            size *= n
+        flat = IndexScatter.apply(grad, (ctx.positions,), (size,), True)
+        return flat.reshape(ctx.base_shape)
+
+
+class MultiViewModified(ArrayFunction):
+    """The grad_fn an output of split/chunk/unbind gets when its base is changed in place:
+    its backward raises, as PyTorch does for such views."""
+
+    __slots__ = ("message",)
+
+    @staticmethod
+    def forward(ctx, backend, x):
+        raise RuntimeError("MultiViewModified is a graph node only")
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(ctx.message)
+
+
 def index_add(backend, out, index, values):
     """``out[index] += values`` accumulating repeated indices, on any backend."""
     kernel = getattr(backend, "index_add", None)

@@ -88,7 +88,7 @@ class MatMul(ArrayFunction):
         return ga, gb
 
 
-def matmul(a, b):
+def matmul(input, other):
     """Matrix product with NumPy/PyTorch rules.
 
     1-d @ 1-d is a dot product; a 1-d operand is treated as a row (left) or
@@ -101,6 +101,8 @@ def matmul(a, b):
         >>> ag.matmul(ag.ones(5, 2, 3), ag.ones(3, 4)).shape
         (5, 2, 4)
     """
+    a = input
+    b = other
     if not isinstance(a, Tensor) or not isinstance(b, Tensor) or \
             a._data.dtype is not b._data.dtype or a._backend is not b._backend:
         a, b = binary_operands(a, b, "matmul")
@@ -108,7 +110,7 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
-def mm(a, b):
+def mm(input, mat2):
     """Product of two 2-D matrices.
 
     Example::
@@ -116,6 +118,7 @@ def mm(a, b):
         >>> ag.mm(ag.ones(2, 3), ag.ones(3, 4)).shape
         (2, 4)
     """
+    a, b = input, mat2
     _check(a, "mm")
     _check(b, "mm")
     if a.ndim != 2 or b.ndim != 2:
@@ -126,7 +129,7 @@ def mm(a, b):
     return MatMul.apply(a, b)
 
 
-def bmm(a, b):
+def bmm(input, mat2):
     """Batched product of two 3-D tensors with the same batch size.
 
     Example::
@@ -134,6 +137,7 @@ def bmm(a, b):
         >>> ag.bmm(ag.ones(5, 2, 3), ag.ones(5, 3, 4)).shape
         (5, 2, 4)
     """
+    a, b = input, mat2
     _check(a, "bmm")
     _check(b, "bmm")
     if a.ndim != 3 or b.ndim != 3:
@@ -147,7 +151,7 @@ def bmm(a, b):
     return MatMul.apply(a, b)
 
 
-def dot(a, b):
+def dot(input, tensor):
     """Dot product of two 1-D tensors of the same length.
 
     Example::
@@ -155,6 +159,7 @@ def dot(a, b):
         >>> ag.dot(ag.tensor([1.0, 2.0]), ag.tensor([3.0, 4.0]))
         tensor(11.)
     """
+    a, b = input, tensor
     _check(a, "dot")
     _check(b, "dot")
     if a.ndim != 1 or b.ndim != 1:
@@ -166,10 +171,12 @@ def dot(a, b):
     return MatMul.apply(a, b)
 
 
-inner = dot
+def inner(input, other):
+    """Inner product of two 1-D tensors (:func:`dot` with PyTorch's ``other=`` name)."""
+    return dot(input, other)
 
 
-def outer(a, b):
+def outer(input, vec2):
     """Outer product of two 1-D tensors: ``out[i, j] = a[i] * b[j]``.
 
     Example::
@@ -178,6 +185,7 @@ def outer(a, b):
         tensor([[ 1., 10.],
                 [ 2., 20.]])
     """
+    a, b = input, vec2
     _check(a, "outer")
     _check(b, "outer")
     if a.ndim != 1 or b.ndim != 1:
@@ -244,14 +252,16 @@ class Linear(ArrayFunction):
         return gx, gw
 
 
-def linear(x, weight, bias=None):
-    """``x @ weight.T + bias`` (``nn.Linear``'s op): x (..., in), weight (out, in), bias (out,).
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` (``nn.Linear``'s op): input (..., in), weight (out, in),
+    bias (out,).
 
     Example::
 
         >>> ag.linear(ag.ones(2, 3), ag.ones(4, 3), ag.zeros(4)).shape
         (2, 4)
     """
+    x = input
     _check(x, "linear")
     _check(weight, "linear")
     if weight.ndim != 2:

@@ -182,7 +182,7 @@ class ExpandReduced(ArrayFunction):
         return Sum.apply(grad, ctx.axes, ctx.keepdim, None)
 
 
-def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's name
+def sum(input, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's name
     """Sum of the elements over ``dim`` (all when None). Ints and bools sum to int64.
 
     Example::
@@ -190,6 +190,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's name
         >>> ag.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(1)
         tensor([3., 7.])
     """
+    x = input
     _check(x, "sum")
     axes = reduce_axes(dim, x._data.ndim, "sum")
     if dtype is not None:
@@ -206,7 +207,7 @@ def _count(shape, axes):
     return n
 
 
-def mean(x, dim=None, keepdim=False, dtype=None):
+def mean(input, dim=None, keepdim=False, dtype=None):
     """Mean over ``dim`` (all when None); float tensors only, as in PyTorch.
 
     Example::
@@ -214,6 +215,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
         >>> ag.tensor([1.0, 2.0, 6.0]).mean()
         tensor(3.)
     """
+    x = input
     _check(x, "mean")
     if dtype is not None:
         x = x.to(dtype)
@@ -237,7 +239,7 @@ def _parse_var_args(name, dim, unbiased, keepdim, correction):
     return dim, keepdim, correction
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim``: ``sum((x - mean)^2) / (N - correction)``.
 
     ``unbiased=True`` (the default) is ``correction=1``; ``unbiased=False`` is 0.
@@ -247,6 +249,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
         >>> ag.tensor([1.0, 2.0, 3.0, 4.0]).var()
         tensor(1.6667)
     """
+    x = input
     _check(x, "var")
     dim, keepdim, correction = _parse_var_args("var", dim, unbiased, keepdim, correction)
     if x._data.dtype.kind != "f":
@@ -302,7 +305,7 @@ class Std(ArrayFunction):
         return _E.mul(d, safe)
 
 
-def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: ``sqrt(var(x, dim, ...))``.
 
     Example::
@@ -310,6 +313,7 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
         >>> ag.tensor([1.0, 3.0]).std()
         tensor(1.4142)
     """
+    x = input
     _check(x, "std")
     dim, keepdim, correction = _parse_var_args("std", dim, unbiased, keepdim, correction)
     if x._data.dtype.kind != "f":
@@ -389,7 +393,7 @@ def _prod_others(x, axis):
     return _wrap(xp.ascontiguousarray(others), x._backend)
 
 
-def prod(x, dim=None, keepdim=False, dtype=None):
+def prod(input, dim=None, keepdim=False, dtype=None):
     """Product of the elements (over the int ``dim`` when given). Ints give int64.
 
     Example::
@@ -397,6 +401,7 @@ def prod(x, dim=None, keepdim=False, dtype=None):
         >>> ag.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(1)
         tensor([ 2., 12.])
     """
+    x = input
     _check(x, "prod")
     if dtype is not None:
         dtype = _dtypes.as_dtype(dtype)
@@ -447,7 +452,7 @@ class LogSumExp(ArrayFunction):
         return _E.mul(grad, _E.exp(_E.sub(x, out)))
 
 
-def logsumexp(x, dim, keepdim=False):
+def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(x), dim))``, numerically stable (``dim`` is required, as in PyTorch).
 
     Example::
@@ -455,6 +460,7 @@ def logsumexp(x, dim, keepdim=False):
         >>> ag.logsumexp(ag.tensor([0.0, 0.0]), dim=0)
         tensor(0.6931)
     """
+    x = input
     _check(x, "logsumexp")
     x = _E._as_float(x)
     axes = reduce_axes(dim, x._data.ndim, "logsumexp")
@@ -523,7 +529,7 @@ class Norm(ArrayFunction):
         return _E.where(_E.eq(out, 0), zero, val)
 
 
-def norm(x, p=2, dim=None, keepdim=False):
+def norm(input, p=2, dim=None, keepdim=False):
     """The vector p-norm over ``dim`` (all elements when None).
 
     ``p`` may be a positive number, ``inf``, ``-inf``, 0 (count of nonzeros) or
@@ -534,6 +540,7 @@ def norm(x, p=2, dim=None, keepdim=False):
         >>> ag.tensor([3.0, 4.0]).norm()
         tensor(5.)
     """
+    x = input
     _check(x, "norm")
     if p == "fro" or p is None:
         p = 2
@@ -650,7 +657,7 @@ def _minmax(x, dim, keepdim, is_max, name, other=None):
     return MaxMinResult(values, indices)
 
 
-def max(x, dim=None, keepdim=False, *, other=None):  # noqa: A001
+def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
     """Maximum: of all elements (0-d) when ``dim`` is None, else ``(values, indices)``
     along ``dim``; ``max(a, b)`` with a Tensor ``b`` is :func:`maximum`.
 
@@ -662,16 +669,19 @@ def max(x, dim=None, keepdim=False, *, other=None):  # noqa: A001
         >>> x.max(dim=1).indices
         tensor([1, 0])
     """
+    x = input
     return _minmax(x, dim, keepdim, True, "max", other)
 
 
-def min(x, dim=None, keepdim=False, *, other=None):  # noqa: A001
+def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
     """Minimum: of all elements when ``dim`` is None, else ``(values, indices)``."""
+    x = input
     return _minmax(x, dim, keepdim, False, "min", other)
 
 
-def amax(x, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False):
     """Maximum over ``dim`` (int or tuple; all when empty); ties share the gradient."""
+    x = input
     _check(x, "amax")
     axes = reduce_axes(dim, x._data.ndim, "amax")
     if x._data.size == 0:
@@ -679,8 +689,9 @@ def amax(x, dim=(), keepdim=False):
     return MaxReduce.apply(x, axes, bool(keepdim), True, False)
 
 
-def amin(x, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False):
     """Minimum over ``dim`` (int or tuple; all when empty); ties share the gradient."""
+    x = input
     _check(x, "amin")
     axes = reduce_axes(dim, x._data.ndim, "amin")
     if x._data.size == 0:
@@ -733,18 +744,21 @@ def _arg(x, dim, keepdim, is_max, name):
                  x._backend)
 
 
-def argmax(x, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False):
     """Index of the maximum (first one on ties) over the flattened tensor or along ``dim``."""
+    x = input
     return _arg(x, dim, keepdim, True, "argmax")
 
 
-def argmin(x, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False):
     """Index of the minimum (first one on ties) over the flattened tensor or along ``dim``."""
+    x = input
     return _arg(x, dim, keepdim, False, "argmin")
 
 
-def all(x, dim=None, keepdim=False):  # noqa: A001
+def all(input, dim=None, keepdim=False):  # noqa: A001
     """True where every element (over ``dim``) is nonzero (bool tensor)."""
+    x = input
     _check(x, "all")
     # (unlike sum, PyTorch's all/any reduce nothing for an empty dim list)
     axes = () if isinstance(dim, (list, tuple)) and not dim else \
@@ -753,8 +767,9 @@ def all(x, dim=None, keepdim=False):  # noqa: A001
                  x._backend)
 
 
-def any(x, dim=None, keepdim=False):  # noqa: A001
+def any(input, dim=None, keepdim=False):  # noqa: A001
     """True where some element (over ``dim``) is nonzero (bool tensor)."""
+    x = input
     _check(x, "any")
     axes = () if isinstance(dim, (list, tuple)) and not dim else \
         reduce_axes(dim, x._data.ndim, "any")

@@ -19,7 +19,7 @@ import numbers
 
 from ..function import ArrayFunction
 from ..tensor import Tensor, _normalize_dim
-from .reduction import broadcast_to, BroadcastTo, SumTo  # noqa: F401  (re-exported)
+from .reduction import broadcast_to as _broadcast_to, BroadcastTo, SumTo  # noqa: F401
 from .elementwise import ShapeError, promote_tensors
 from .reduction import Sum
 
@@ -27,6 +27,15 @@ from .reduction import Sum
 def _check(x, name):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
+
+
+def _kw_shape(args, kw, kwname, name):
+    """``args`` (varargs) or the keyword form ``kwname=kw`` -- not both (PyTorch's names)."""
+    if args:
+        raise TypeError(f"{name}() got multiple values for argument '{kwname}'")
+    if isinstance(kw, (tuple, list)):
+        return (kw,)
+    return (kw,) if isinstance(kw, (numbers.Integral, Tensor)) else tuple(kw)
 
 
 def _shape_args(shape, name):
@@ -81,22 +90,30 @@ def _infer_shape(shape, numel, in_shape, name):
     return shape
 
 
-def reshape(x, *shape):
-    """``x`` with a new shape of the same number of elements (one -1 is inferred).
+def reshape(input, *args, shape=None):
+    """``input`` with a new shape of the same number of elements (one -1 is inferred).
+
+    The shape is varargs, one tuple/list, or ``shape=`` (PyTorch's keyword).
 
     Example::
 
         >>> ag.arange(6).reshape(2, -1).shape
         (2, 3)
+        >>> ag.reshape(ag.arange(6), shape=(3, 2)).shape
+        (3, 2)
     """
-    _check(x, "reshape")
-    shape = _shape_args(shape, "reshape")
-    shape = _infer_shape(shape, x._data.size, x._data.shape, "reshape")
-    return Reshape.apply(x, shape)
+    _check(input, "reshape")
+    if shape is not None:
+        args = _kw_shape(args, shape, "shape", "reshape")
+    args = _shape_args(args, "reshape")
+    args = _infer_shape(args, input._data.size, input._data.shape, "reshape")
+    return Reshape.apply(input, args)
 
 
 def view(x, *shape):
-    """Same as :func:`reshape` (always a view here when numpy can make one).
+    """``x`` with a new shape, always sharing its memory: raises RuntimeError (as
+    PyTorch) when the strides do not allow that, e.g. ``x.t().view(-1)``; use
+    :func:`reshape`, which copies when it must.
 
     Example::
 
@@ -108,10 +125,35 @@ def view(x, *shape):
         return x.to(shape[0])   # view(dtype) is not supported as a reinterpretation
     shape = _shape_args(shape, "view")
     shape = _infer_shape(shape, x._data.size, x._data.shape, "view")
+    data = x._data
+    if not data.flags.c_contiguous and data.size and not _viewable(data, shape):
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.")
     return Reshape.apply(x, shape)
 
 
-def flatten(x, start_dim=0, end_dim=-1):
+def _viewable(data, shape):
+    """Whether an array with ``data``'s shape and strides can take ``shape`` without a copy
+    (numpy's no-copy reshape decides, on a stand-in array when ``data`` is not numpy's)."""
+    import numpy
+    if not isinstance(data, numpy.ndarray):
+        data = numpy.lib.stride_tricks.as_strided(numpy.zeros(1, dtype=data.dtype),
+                                                  shape=data.shape, strides=data.strides)
+    try:
+        data.reshape(shape, copy=False)
+    except ValueError:
+        return False
+    except TypeError:   # numpy < 2.1: no copy= argument
+        probe = data.view()
+        try:
+            probe.shape = shape
+        except AttributeError:
+            return False
+    return True
+
+
+def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims ``start_dim..end_dim`` into one.
 
     Example::
@@ -119,6 +161,7 @@ def flatten(x, start_dim=0, end_dim=-1):
         >>> ag.zeros(2, 3, 4).flatten(1).shape
         (2, 12)
     """
+    x = input
     _check(x, "flatten")
     nd = x._data.ndim
     if nd == 0:
@@ -134,7 +177,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, shape[:s] + (n,) + shape[e + 1:])
 
 
-def squeeze(x, dim=None):
+def squeeze(input, dim=None):
     """Remove dims of size 1 (all of them, or ``dim`` -- an int or tuple -- if it has size 1).
 
     Example::
@@ -142,6 +185,7 @@ def squeeze(x, dim=None):
         >>> ag.zeros(1, 3, 1).squeeze().shape
         (3,)
     """
+    x = input
     _check(x, "squeeze")
     shape = x._data.shape
     if dim is None:
@@ -153,7 +197,7 @@ def squeeze(x, dim=None):
     return Reshape.apply(x, new)
 
 
-def unsqueeze(x, dim):
+def unsqueeze(input, dim):
     """Insert a dim of size 1 at ``dim`` (in ``[-ndim-1, ndim]``).
 
     Example::
@@ -161,6 +205,7 @@ def unsqueeze(x, dim):
         >>> ag.zeros(3).unsqueeze(0).shape
         (1, 3)
     """
+    x = input
     _check(x, "unsqueeze")
     shape = x._data.shape
     d = _normalize_dim(dim, len(shape) + 1, "unsqueeze")
@@ -187,16 +232,23 @@ class Permute(ArrayFunction):
         return Permute.apply(grad, tuple(inverse))
 
 
-def permute(x, *dims):
-    """Reorder dimensions: ``out.shape[i] == x.shape[dims[i]]``.
+def permute(input, *args, dims=None):
+    """Reorder dimensions: ``out.shape[i] == input.shape[dims[i]]``.
+
+    ``dims`` as varargs, one tuple/list, or ``dims=``.
 
     Example::
 
         >>> ag.zeros(2, 3, 4).permute(2, 0, 1).shape
         (4, 2, 3)
+        >>> ag.permute(ag.zeros(2, 3), dims=(1, 0)).shape
+        (3, 2)
     """
+    x = input
     _check(x, "permute")
-    dims = _shape_args(dims, "permute")
+    if dims is not None:
+        args = _kw_shape(args, dims, "dims", "permute")
+    dims = _shape_args(args, "permute")
     nd = x._data.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dims don't match in permute: "
@@ -208,7 +260,7 @@ def permute(x, *dims):
     return Permute.apply(x, norm)
 
 
-def transpose(x, dim0, dim1):
+def transpose(input, dim0, dim1):
     """Swap two dimensions (a view).
 
     Example::
@@ -216,6 +268,7 @@ def transpose(x, dim0, dim1):
         >>> ag.zeros(2, 3).transpose(0, 1).shape
         (3, 2)
     """
+    x = input
     _check(x, "transpose")
     nd = x._data.ndim
     if nd == 0:
@@ -229,11 +282,19 @@ def transpose(x, dim0, dim1):
     return Permute.apply(x, tuple(dims))
 
 
-swapaxes = transpose
+def swapaxes(input, axis0, axis1):
+    """Alias of :func:`transpose` with NumPy's argument names."""
+    return transpose(input, axis0, axis1)
 
 
-def t(x):
+def swapdims(input, dim0, dim1):
+    """Alias of :func:`transpose`."""
+    return transpose(input, dim0, dim1)
+
+
+def t(input):
     """Transpose of a tensor with at most 2 dims."""
+    x = input
     _check(x, "t")
     if x._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
@@ -243,8 +304,10 @@ def t(x):
     return transpose(x, 0, 1)
 
 
-def expand(x, *sizes):
-    """Broadcast ``x`` to a larger shape (a view); -1 keeps a size; new dims go in front.
+def expand(input, *args, size=None):
+    """Broadcast ``input`` to a larger shape (a view); -1 keeps a size; new dims go in front.
+
+    The sizes are varargs, one tuple/list, or ``size=``.
 
     Example::
 
@@ -253,36 +316,58 @@ def expand(x, *sizes):
         >>> ag.zeros(3, 1).expand(2, -1, 5).shape
         (2, 3, 5)
     """
+    x = input
     _check(x, "expand")
-    sizes = _shape_args(sizes, "expand")
-    shape = x._data.shape
+    if size is not None:
+        args = _kw_shape(args, size, "size", "expand")
+    sizes = _shape_args(args, "expand")
+    return _broadcast_to(x, _expand_target(x._data.shape, sizes, "expand"))
+
+
+def _expand_target(shape, sizes, name):
+    """The shape ``expand(*sizes)`` gives a tensor of ``shape`` (resolves -1, checks sizes)."""
     if len(sizes) < len(shape):
-        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
-                           f"or equal to the number of dimensions in the tensor ({len(shape)})")
+        raise RuntimeError(f"{name}: the number of sizes provided ({len(sizes)}) must be "
+                           f"greater or equal to the number of dimensions in the tensor "
+                           f"({len(shape)})")
     lead = len(sizes) - len(shape)
     target = []
     for i, s in enumerate(sizes):
         if i < lead:
             if s < 0:
-                raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing "
-                                   f"dimension {i}")
+                raise RuntimeError(f"{name}: the expanded size of the tensor ({s}) isn't "
+                                   f"allowed in a leading, non-existing dimension {i}")
             target.append(s)
         else:
             cur = shape[i - lead]
             if s == -1:
                 target.append(cur)
             elif cur != 1 and s != cur:
-                raise ShapeError(f"expand: the expanded size of the tensor ({s}) must match the "
+                raise ShapeError(f"{name}: the expanded size of the tensor ({s}) must match the "
                                  f"existing size ({cur}) at non-singleton dimension {i}. Target "
                                  f"sizes: {list(sizes)}. Tensor sizes: {list(shape)}")
             else:
                 target.append(s)
-    return broadcast_to(x, tuple(target))
+    return tuple(target)
 
 
-def expand_as(x, other):
-    """``x.expand(other.shape)``."""
-    return expand(x, other.shape)
+def broadcast_to(input, size):
+    """``input`` broadcast to ``size`` (a view, like :func:`expand`: -1 keeps a size).
+
+    Example::
+
+        >>> ag.broadcast_to(ag.tensor([1.0, 2.0]), (2, -1))
+        tensor([[1., 2.],
+                [1., 2.]])
+    """
+    _check(input, "broadcast_to")
+    size = _shape_args((size,), "broadcast_to")
+    return _broadcast_to(input, _expand_target(input._data.shape, size, "broadcast_to"))
+
+
+def expand_as(input, other):
+    """``input.expand(other.shape)``."""
+    return expand(input, other.shape)
 
 
 class Repeat(ArrayFunction):
@@ -312,8 +397,10 @@ class Repeat(ArrayFunction):
         return Reshape.apply(g, tuple(ctx.in_shape))
 
 
-def repeat(x, *sizes):
-    """Repeat ``x`` along each dim ``sizes[i]`` times (``len(sizes) >= ndim``).
+def repeat(input, *args, repeats=None):
+    """Repeat ``input`` along each dim ``sizes[i]`` times (``len(sizes) >= ndim``).
+
+    The counts are varargs, one tuple/list, or ``repeats=`` (PyTorch's keyword).
 
     Example::
 
@@ -321,8 +408,11 @@ def repeat(x, *sizes):
         tensor([[1, 2, 1, 2],
                 [1, 2, 1, 2]])
     """
+    x = input
     _check(x, "repeat")
-    sizes = _shape_args(sizes, "repeat")
+    if repeats is not None:
+        args = _kw_shape(args, repeats, "repeats", "repeat")
+    sizes = _shape_args(args, "repeat")
     if len(sizes) < x._data.ndim:
         raise RuntimeError("repeat: Number of dimensions of repeat dims can not be smaller than "
                            f"number of dimensions of tensor ({len(sizes)} < {x._data.ndim})")
@@ -353,12 +443,16 @@ class Cat(ArrayFunction):
         return tuple(out)
 
 
+class _EmptyListError(RuntimeError, ValueError):
+    """``cat([])`` / ``stack([])``: torch raises ValueError for cat, RuntimeError for stack."""
+
+
 def _tensor_list(tensors, name):
     if isinstance(tensors, Tensor):
         raise TypeError(f"{name}: expected a sequence of Tensors, got a single Tensor")
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError(f"{name}: expected a non-empty list of Tensors")
+        raise _EmptyListError(f"{name}(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}: expected Tensors, but element {i} is "
@@ -366,14 +460,18 @@ def _tensor_list(tensors, name):
     return promote_tensors(tensors, name)
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, axis=None):
     """Concatenate tensors along an existing dim (shapes must match elsewhere).
+
+    ``axis=`` is accepted as an alias of ``dim`` (as PyTorch does).
 
     Example::
 
         >>> ag.cat([ag.zeros(2, 3), ag.ones(1, 3)]).shape
         (3, 3)
     """
+    if axis is not None:
+        dim = axis
     tensors = _tensor_list(tensors, "cat")
     # PyTorch skips 1-d empty tensors in cat
     nonempty = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)]
@@ -395,7 +493,11 @@ def cat(tensors, dim=0):
 
 
 concat = cat
-concatenate = cat
+
+
+def concatenate(tensors, axis=0, *, dim=None):
+    """Alias of :func:`cat` with NumPy's argument name ``axis`` (``dim=`` works too)."""
+    return cat(tensors, axis if dim is None else dim)
 
 
 def stack(tensors, dim=0):
@@ -416,8 +518,10 @@ def stack(tensors, dim=0):
     return Cat.apply([unsqueeze(t, d) for t in tensors], d)
 
 
-def split(x, split_size_or_sections, dim=0):
+def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
     """Split into chunks of ``split_size`` (last may be smaller) or of the listed sizes.
+
+    ``split_size=`` is the keyword of the method form (``x.split(split_size=2)``).
 
     Example::
 
@@ -426,7 +530,16 @@ def split(x, split_size_or_sections, dim=0):
         >>> [p.shape for p in ag.arange(5).split([1, 4])]
         [(1,), (4,)]
     """
+    x = tensor
     _check(x, "split")
+    if split_size is not None:
+        if split_size_or_sections is not None:
+            raise TypeError("split() got multiple values for argument 'split_size'")
+        split_size_or_sections = split_size
+    elif split_size_or_sections is None:
+        raise TypeError("split() missing required argument 'split_size_or_sections'")
+    if x._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     axis = _normalize_dim(dim, x._data.ndim, "split")
     n = x._data.shape[axis]
     if isinstance(split_size_or_sections, (list, tuple)):
@@ -448,10 +561,12 @@ def split(x, split_size_or_sections, dim=0):
     for s in sizes:
         out.append(narrow(x, axis, start, s))
         start += s
-    return tuple(out)
+    # PyTorch: the outputs may not be changed in place inside the graph
+    return Tensor._mark_multi_view(tuple(out), "SplitWithSizes" if isinstance(
+        split_size_or_sections, (list, tuple)) else "Split")
 
 
-def chunk(x, chunks, dim=0):
+def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of ``ceil(n / chunks)`` (fewer if they run out), as PyTorch.
 
     Example::
@@ -459,7 +574,10 @@ def chunk(x, chunks, dim=0):
         >>> [p.shape for p in ag.arange(5).chunk(3)]
         [(2,), (2,), (1,)]
     """
+    x = input
     _check(x, "chunk")
+    if x._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if int(chunks) <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     axis = _normalize_dim(dim, x._data.ndim, "chunk")
@@ -470,11 +588,13 @@ def chunk(x, chunks, dim=0):
     return split(x, size, axis)
 
 
-def unbind(x, dim=0):
+def unbind(input, dim=0):
     """Remove ``dim``, returning the slices along it as a tuple."""
+    x = input
     _check(x, "unbind")
     axis = _normalize_dim(dim, x._data.ndim, "unbind")
-    return tuple(select(x, axis, i) for i in range(x._data.shape[axis]))
+    return Tensor._mark_multi_view(tuple(select(x, axis, i) for i in range(x._data.shape[axis])),
+                                   "Unbind")
 
 
 class Flip(ArrayFunction):
@@ -492,16 +612,21 @@ class Flip(ArrayFunction):
         return Flip.apply(grad, ctx.axes)
 
 
-def flip(x, *dims):
-    """Reverse the order of elements along ``dims``.
+def flip(input, *args, dims=None):
+    """Reverse the order of elements along ``dims`` (varargs, one tuple/list, or ``dims=``).
 
     Example::
 
         >>> ag.tensor([1, 2, 3]).flip(0)
         tensor([3, 2, 1])
+        >>> ag.flip(ag.tensor([1, 2, 3]), dims=(0,))
+        tensor([3, 2, 1])
     """
+    x = input
     _check(x, "flip")
-    dims = _shape_args(dims, "flip")
+    if dims is not None:
+        args = _kw_shape(args, dims, "dims", "flip")
+    dims = _shape_args(args, "flip")
     nd = x._data.ndim
     axes = tuple(sorted({_normalize_dim(d, nd, "flip") for d in dims}))
     if nd == 0:
@@ -509,8 +634,9 @@ def flip(x, *dims):
     return Flip.apply(x, axes)
 
 
-def movedim(x, source, destination):
+def movedim(input, source, destination):
     """Move dim ``source`` to position ``destination``."""
+    x = input
     _check(x, "movedim")
     nd = x._data.ndim
     s = _normalize_dim(source, nd, "movedim")
