@@ -18,12 +18,11 @@ from cython cimport floating
 from cpython.pythread cimport (PyThread_type_lock, PyThread_allocate_lock, PyThread_acquire_lock,
                                PyThread_release_lock, WAIT_LOCK)
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
-from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcmp
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
-from ag_common cimport (AG_HAVE_OPENMP, ag_threads, ag_set_module_threads,
+from ag_common cimport (ag_threads, ag_set_module_threads,
                         ag_set_module_parallel_thresholds)
 
 
@@ -40,8 +39,8 @@ def _set_parallel_thresholds(Py_ssize_t elements, Py_ssize_t row_work):
 #
 # Three ways (modes) to run one:
 #   0  on one BLAS thread;
-#   1  split into blocks of rows of C, one per kernel thread (OpenMP), each a
-#      single-threaded BLAS call;
+#   1  split into blocks of rows of C, one per thread (the caller and the
+#      workers of kernels/ag_pool.h), each a single-threaded BLAS call;
 #   2  one BLAS call on the BLAS's own threads.
 # OpenBLAS's threaded float32 products (mode 2) differ from its
 # single-threaded ones in the last bits, so choosing between those two by
@@ -111,7 +110,7 @@ cdef enum:
 # A small table (4-way set-associative, least recently used shape evicted)
 # keyed by (m, n, k, batch, flags) keeps, for
 # each shape, an exponentially weighted mean of the wall time on one thread
-# (mode 0) and split over the kernel threads (mode 1):
+# (mode 0) and split over the threads (mode 1):
 #   * the first _TUNE_WARM calls alternate the modes; the first call of each
 #     is not counted (threads start, pages are touched);
 #   * then the faster mode runs; the threaded one must be _TUNE_MARGIN faster
@@ -215,9 +214,10 @@ cdef Py_ssize_t _tune_find(int m, int n, int k, Py_ssize_t batch, int flags) noe
 
 
 cdef int _tune_choose(int m, int n, int k, Py_ssize_t batch, int flags,
-                      Py_ssize_t *slot) noexcept nogil:
+                      Py_ssize_t *slot, bint *trial) noexcept nogil:
     """The mode of a timed call of this shape (0: one thread, 1: split); ``*slot`` is
-    the table entry to report its time to."""
+    the table entry to report its time to; ``*trial`` says the mode is being tried
+    (warm-up or exploration), not the current choice."""
     cdef _Tune *t
     cdef Py_ssize_t i
     cdef int mode
@@ -234,9 +234,11 @@ cdef int _tune_choose(int m, int n, int k, Py_ssize_t batch, int flags,
         t.used = True
     if t.samples[0] < _TUNE_WARM or t.samples[1] < _TUNE_WARM:
         mode = 0 if t.samples[0] <= t.samples[1] else 1
+        trial[0] = True
     else:
         t.countdown -= 1
         mode = 1 - t.best if t.countdown <= 0 else t.best
+        trial[0] = mode != t.best
     PyThread_release_lock(_tune_lock)
     slot[0] = i
     return mode
@@ -418,9 +420,10 @@ def _tune_step(int m, int n, int k, Py_ssize_t batch, int flags, times_ns):
     time of the mode it chose, and collect the modes.  Returns the list of modes."""
     cdef Py_ssize_t slot
     cdef int mode
+    cdef bint trial
     modes = []
     for pair in times_ns:
-        mode = _tune_choose(m, n, k, batch, flags, &slot)
+        mode = _tune_choose(m, n, k, batch, flags, &slot, &trial)
         _tune_report(slot, m, n, k, batch, flags, mode, float(pair[mode]))
         modes.append(mode)
     return modes
@@ -535,16 +538,61 @@ cdef void _gemm_rows(int r0, int r1, bint trans_a, bint trans_b, int n, int k,
         _blas_set_threads_local(previous)
 
 
+cdef extern from "ag_pool.h" nogil:
+    const int AG_HAVE_POOL
+    ctypedef void (*ag_pool_fn)(void *ctx, int chunk) noexcept nogil
+    int ag_pool_run(ag_pool_fn fn, void *ctx, int chunks)
+    void ag_pool_warm(int chunks)
+
+
+cdef struct _SplitJob:
+    # one split product, for the pool's workers (ag_pool.h)
+    int chunks, align, m, n, k, lda, ldb, ldc
+    bint trans_a, trans_b
+    double alpha, beta
+    const void *a
+    const void *b
+    void *c
+    Py_ssize_t batch, sa, sb, sc
+
+
+cdef void _split_chunk_f32(void *ctx, int i) noexcept nogil:
+    cdef _SplitJob *job = <_SplitJob *>ctx
+    _gemm_rows(_split_bound(i, job.chunks, job.m, job.align),
+               _split_bound(i + 1, job.chunks, job.m, job.align),
+               job.trans_a, job.trans_b, job.n, job.k, <float>job.alpha, <const float *>job.a,
+               job.lda, <const float *>job.b, job.ldb, <float>job.beta, <float *>job.c, job.ldc,
+               job.batch, job.sa, job.sb, job.sc)
+
+
+cdef void _split_chunk_f64(void *ctx, int i) noexcept nogil:
+    cdef _SplitJob *job = <_SplitJob *>ctx
+    _gemm_rows(_split_bound(i, job.chunks, job.m, job.align),
+               _split_bound(i + 1, job.chunks, job.m, job.align),
+               job.trans_a, job.trans_b, job.n, job.k, <double>job.alpha,
+               <const double *>job.a, job.lda, <const double *>job.b, job.ldb,
+               <double>job.beta, <double *>job.c, job.ldc, job.batch, job.sa, job.sb, job.sc)
+
+
 cdef void _gemm_split(int chunks, int align, bint trans_a, bint trans_b, int m, int n, int k,
                       floating alpha, const floating *a, int lda, const floating *b, int ldb,
                       floating beta, floating *c, int ldc,
                       Py_ssize_t batch, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t sc) noexcept nogil:
-    """Mode 1: the ``m`` rows of ``c`` in ``chunks`` blocks, one per thread."""
+    """Mode 1: the ``m`` rows of ``c`` in ``chunks`` blocks, block 0 on this thread and
+    the others on the pool's workers; when the pool is busy (another thread's product)
+    the blocks run here one after the other (the same bits either way)."""
+    cdef _SplitJob job
     cdef int i
-    for i in prange(chunks, num_threads=chunks, schedule='static', chunksize=1):
-        _gemm_rows(_split_bound(i, chunks, m, align), _split_bound(i + 1, chunks, m, align),
-                   trans_a, trans_b, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                   batch, sa, sb, sc)
+    cdef ag_pool_fn chunk_fn = _split_chunk_f32 if floating is float else _split_chunk_f64
+    job.chunks = chunks; job.align = align; job.m = m; job.n = n; job.k = k
+    job.lda = lda; job.ldb = ldb; job.ldc = ldc
+    job.trans_a = trans_a; job.trans_b = trans_b
+    job.alpha = alpha; job.beta = beta
+    job.a = a; job.b = b; job.c = c
+    job.batch = batch; job.sa = sa; job.sb = sb; job.sc = sc
+    if not ag_pool_run(chunk_fn, &job, chunks):
+        for i in range(chunks):
+            chunk_fn(&job, i)
 
 
 cdef bint _split_keeps_bits(floating *buf, int align, bint trans_a, bint trans_b,
@@ -643,7 +691,7 @@ cdef struct _Call:
 cdef bint _can_split(_Call *c) noexcept nogil:
     """Whether the product can run in mode 1; sets its blocks and their row multiple."""
     cdef int threads, align
-    if not AG_HAVE_OPENMP:
+    if not AG_HAVE_POOL:
         return False
     threads = ag_threads()
     if threads < 2:
@@ -660,6 +708,8 @@ cdef int _plan(_Call *c) noexcept nogil:
     """The mode of the product described by ``c``; sets ``c.slot`` (the table entry to
     report its time to, -1 when it is not timed) and, for mode 1, its blocks."""
     cdef long long work = <long long>c.m * c.n * c.k
+    cdef int mode
+    cdef bint trial = False
     c.slot = -1
     if _blas_set_threads_local == NULL:
         return 2                       # cannot pin one thread: nothing to choose
@@ -673,7 +723,11 @@ cdef int _plan(_Call *c) noexcept nogil:
         return 2
     if not _tune_enabled or _deterministic or not _can_split(c):
         return 0
-    return _tune_choose(c.m, c.n, c.k, c.batch, c.flags, &c.slot)
+    mode = _tune_choose(c.m, c.n, c.k, c.batch, c.flags, &c.slot, &trial)
+    if mode == 1 and trial:
+        # time the split with the workers awake, as they are when it is the choice
+        ag_pool_warm(c.chunks)
+    return mode
 
 
 cdef inline void _call_begin(_Call *c) noexcept nogil:

@@ -839,6 +839,59 @@ def test_split_check_runs_clean_in_a_fresh_process():
     assert len(outputs) == 1, outputs
 
 
+def test_split_products_from_many_threads_and_in_a_forked_child():
+    """The split's worker pool runs one product at a time: threads that find it busy do
+    their blocks themselves, and every result has the one-thread bits, with the workers
+    asleep (after a pause) or awake; a child made by fork() starts its own workers."""
+    if not _C.gemm._has_blas_local_threads() or _C.gemm._split_row_multiple(False) < 0:
+        pytest.skip("products cannot be split here")
+    import os
+    import random as pyrandom
+    import threading
+    import time
+
+    rng = np.random.default_rng(31)
+    cases = []
+    for m, n, k in [(128, 128, 784), (64, 784, 128), (100, 90, 300)]:
+        a = random(rng, (m, k), np.float32)
+        b = random(rng, (k, n), np.float32)
+        cases.append((a, b, _products_in_mode(0, [lambda a=a, b=b: CPU.gemm(a, b)])[0]))
+    errors = []
+
+    def work(seed):
+        r = pyrandom.Random(seed)
+        for i in range(60):
+            a, b, expected = cases[r.randrange(len(cases))]
+            if not np.array_equal(CPU.gemm(a, b), expected):
+                errors.append((seed, i))
+            if r.random() < 0.1:
+                time.sleep(r.random() * 0.004)   # long enough for the workers to sleep
+
+    before = _C.get_num_threads()
+    old = _C.gemm._force_gemm_mode(1)
+    try:
+        _C.set_num_threads(2)
+        workers = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        _C.set_num_threads(3)
+        work(10)
+        assert not errors, errors[:5]
+        if hasattr(os, "fork"):
+            a, b, expected = cases[0]
+            pid = os.fork()
+            if pid == 0:   # the child: its products must not wait for the parent's workers
+                ok = all(np.array_equal(CPU.gemm(a, b), expected) for _ in range(20))
+                os._exit(0 if ok else 3)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        _C.gemm._force_gemm_mode(old)
+        _C.set_num_threads(before)
+
+
 def _products_in_mode(mode, calls):
     old = _C.gemm._force_gemm_mode(mode)
     try:
