@@ -810,7 +810,7 @@ def test_small_gemm_single_blas_thread_is_restored():
         _C.gemm._force_gemm_mode(3)
 
 
-def test_split_check_runs_clean_in_a_fresh_process():
+def test_split_check_runs_clean_in_a_fresh_process(tmp_path):
     """The once-per-dtype check of where products may be cut runs its test products in a
     scratch buffer; run it in fresh processes under glibc's malloc checking (when the
     debug library is there) so that a write past that buffer crashes or shows as
@@ -823,7 +823,10 @@ def test_split_check_runs_clean_in_a_fresh_process():
 
     code = ("from autograd import _C\n"
             "print(_C.gemm._split_row_multiple(False), _C.gemm._split_row_multiple(True))")
-    env = dict(os.environ)
+    # the package these tests import (installed, or the source tree in a development
+    # install), run from elsewhere so that the source tree does not shadow an install
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(ag.__file__)))
+    env = dict(os.environ, PYTHONPATH=package_parent + os.pathsep + os.environ.get("PYTHONPATH", ""))
     debug = sorted(glob.glob("/lib/x86_64-linux-gnu/libc_malloc_debug.so*")
                    + glob.glob("/usr/lib64/libc_malloc_debug.so*"))
     if debug:
@@ -832,8 +835,7 @@ def test_split_check_runs_clean_in_a_fresh_process():
     outputs = set()
     for _ in range(3):
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              env=env, cwd=os.path.dirname(os.path.dirname(__file__)),
-                              timeout=120)
+                              env=env, cwd=tmp_path, timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
         outputs.add(done.stdout.strip())
     assert len(outputs) == 1, outputs
