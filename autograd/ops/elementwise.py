@@ -521,6 +521,21 @@ class AddScalar(ArrayFunction):
         return grad
 
 
+class SubScalar(ArrayFunction):
+    """``x - c``."""
+
+    backward_name = "SubBackward0"
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, backend, x, c):
+        return x - c
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
 class MulScalar(ArrayFunction):
     """``x * c``; gradient ``grad * c``."""
 
@@ -1022,7 +1037,7 @@ def sub(a, b, alpha=1):
         k = scalar_kind(b)
         if k is not None:
             _check_not_bool_sub(a, k)
-            return AddScalar.apply(_float_if_needed(a, k), -_py_scalar(b))
+            return SubScalar.apply(_float_if_needed(a, k), _py_scalar(b))
     elif isinstance(b, Tensor):
         k = scalar_kind(a)
         if k is not None:
