@@ -136,14 +136,15 @@ def _check_user_gradient(node, i, g):
     shape, dtype = meta
     if g.shape != shape:
         from .ops.reduction import unbroadcast
+        given = g.shape
         try:
             g = unbroadcast(g, shape)
         except Exception:
             g = None
         if g is None or g.shape != shape:
             raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index "
-                               f"{i} - got {list(g.shape) if g is not None else '?'} but "
-                               f"expected shape compatible with {list(shape)}")
+                               f"{i} - got {list(given)} but expected shape compatible with "
+                               f"{list(shape)}")
     if g.dtype != dtype:
         g = g.to(dtype)
     return g

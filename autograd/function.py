@@ -326,8 +326,8 @@ def _apply_user(cls, args):
     record = _state.enabled and any(t._requires_grad for t in tensors)
     ctx = cls.__new__(cls)
     _init_node(ctx, None, backend)
-    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad and record
-                                 for a in args)
+    # whether each input requires grad, also under no_grad (as PyTorch's)
+    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
     prev = _state.enabled
     _state.enabled = False
     try:

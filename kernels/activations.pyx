@@ -57,7 +57,9 @@ cdef inline void _relu_backward_chunk(const floating *g, const floating *x, floa
         # both loads unconditional, so the compiler turns the choice into a
         # vector select instead of a (mispredicted) branch
         gj = g[j]
-        out[j] = gj if x[j] > 0 else 0
+        # zero where x <= 0 (not "pass where x > 0"): NaN passes its gradient, as in
+        # PyTorch's threshold_backward
+        out[j] = 0 if x[j] <= 0 else gj
 
 
 def relu_forward(const floating[::1] x, floating[::1] out):
@@ -77,7 +79,7 @@ def relu_forward(const floating[::1] x, floating[::1] out):
 
 
 def relu_backward(const floating[::1] grad, const floating[::1] x, floating[::1] out):
-    """``out = grad * (x > 0)`` elementwise over flat arrays of equal length."""
+    """``out = grad`` where ``x > 0`` or ``x`` is NaN, else 0, over flat arrays of equal length."""
     cdef Py_ssize_t n = x.shape[0], nchunks = (n + CHUNK - 1) // CHUNK, c, start
     cdef const floating *pg
     cdef const floating *px

@@ -347,7 +347,7 @@ AG_CLONES static void ag_relu_bwd_colsum_##SUF(const T *restrict g, const T *res
         T *oi = out + i * cols;                                                     \
         AG_SIMD                                                                     \
         for (Py_ssize_t j = 0; j < cols; j++) {                                     \
-            T v = yi[j] > 0 ? gi[j] : (T)0;                                         \
+            T v = yi[j] <= 0 ? (T)0 : gi[j];   /* NaN passes, as in PyTorch */                                         \
             oi[j] = v;                                                              \
             colsum[j] += v;                                                         \
         }                                                                           \

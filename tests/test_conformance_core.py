@@ -204,3 +204,64 @@ def test_set_num_threads_zero_is_a_runtime_error_too():
         ag.set_num_threads(0)
     with pytest.raises(ValueError, match="positive"):
         ag.set_num_threads(0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_gradient_at_nan_passes_like_pytorch(dtype, torch):
+    """PyTorch zeroes ReLU's gradient where the input is <= 0, so NaN passes it; the fused
+    Linear+ReLU of Sequential does the same."""
+    values = [float("nan"), -1.0, 0.0, 2.0]
+    x = ag.tensor(values, dtype=getattr(ag, dtype), requires_grad=True)
+    ag.relu(x).sum().backward()
+    tx = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
+    torch.relu(tx).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    (g,) = ag.grad(ag.relu(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), tx.grad.numpy())
+    from autograd import nn
+
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    batch = np.array([[float("nan"), 1.0], [1.0, 2.0]], dtype=np.float32)
+    model(ag.tensor(batch)).sum().backward()
+    reference = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    with torch.no_grad():
+        for theirs, ours in zip(reference.parameters(), model.parameters()):
+            theirs.copy_(torch.from_numpy(ours.detach().numpy()))
+    reference(torch.from_numpy(batch)).sum().backward()
+    np.testing.assert_allclose(model[0].bias.grad.numpy(), reference[0].bias.grad.numpy(),
+                               rtol=1e-6)
+
+
+def test_needs_input_grad_under_no_grad_says_which_inputs_require_grad():
+    seen = []
+
+    class Scale(ag.Function):
+        @staticmethod
+        def forward(ctx, a, b, c):
+            seen.append(ctx.needs_input_grad)
+            return a * c
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, None, None
+
+    a = ag.ones(2, requires_grad=True)
+    with ag.no_grad():
+        Scale.apply(a, ag.ones(2), 2.0)
+    assert seen == [(True, False, False)]
+
+
+def test_a_custom_gradient_of_the_wrong_shape_names_its_shape():
+    class Bad(ag.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return ag.ones(3)
+
+    a = ag.ones(2, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"got \[3\] but expected shape compatible with \[2, 2\]"):
+        Bad.apply(a).sum().backward()

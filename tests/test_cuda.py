@@ -270,7 +270,7 @@ def test_linear_relu_kernels(cuda, rng, dtype):
                                **_tol(dtype))
     x[0, :3] = [0.0, -0.0, np.nan]
     np.testing.assert_array_equal(n(cuda.relu_forward(d(x))), ref.relu_forward(x))
-    np.testing.assert_array_equal(n(cuda.relu_backward(d(g), d(x))), np.where(x > 0, g, 0))
+    np.testing.assert_array_equal(n(cuda.relu_backward(d(g), d(x))), np.where(x <= 0, 0, g))
     y = d(x.copy())
     assert cuda.bias_relu_forward(y, d(b[:19].copy())) is y
     np.testing.assert_array_equal(n(y), ref.bias_relu_forward(x.copy(), b[:19].copy()))

@@ -248,7 +248,9 @@ def test_relu_large_and_special_values(dtype, threads):
     assert np.isnan(y[0, 0]) and y[0, 1] == np.inf and y[0, 2] == 0 and y[0, 3] == 0
     np.testing.assert_array_equal(y[1:], np.maximum(x[1:], 0))
     g = random(rng, x.shape, dtype)
-    np.testing.assert_array_equal(CPU.relu_backward(g, x), np.where(x > 0, g, 0))
+    # zero where x <= 0; NaN passes its gradient (PyTorch's threshold_backward)
+    np.testing.assert_array_equal(CPU.relu_backward(g, x), np.where(x <= 0, 0, g))
+    assert CPU.relu_backward(g, x)[0, 0] == g[0, 0]
 
 
 def test_relu_errors_and_fallback():

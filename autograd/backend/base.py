@@ -111,8 +111,9 @@ class Backend:
         return xp.maximum(x, xp.zeros((), dtype=x.dtype))
 
     def relu_backward(self, grad, x):
-        """``grad * (x > 0)``."""
-        return grad * (x > 0)
+        """``grad`` where ``x > 0`` (and where ``x`` is NaN, as PyTorch), else 0."""
+        xp = self.xp
+        return xp.where(x <= 0, xp.zeros((), dtype=grad.dtype), grad)
 
     def relu_backward_bias(self, grad, y):
         """``(g, g.sum(axis=0))`` with ``g = grad * (y > 0)``, for 2-D ``grad`` and ``y``: the

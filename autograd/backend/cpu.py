@@ -548,7 +548,7 @@ class CPUBackend(Backend):
                 out = numpy.empty(x.shape, dtype=dtype, order="F")
                 _relu_backward[dtype](grad.T.reshape(-1), x.T.reshape(-1), out.T.reshape(-1))
                 return out
-        return numpy.where(x > 0, grad, numpy.zeros((), dtype=grad.dtype))
+        return numpy.where(x <= 0, numpy.zeros((), dtype=grad.dtype), grad)
 
     def relu_backward_bias(self, grad, y):
         """``(g, g.sum(axis=0))`` with ``g = grad * (y > 0)``: one pass for C-contiguous 2-D

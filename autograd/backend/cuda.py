@@ -300,7 +300,7 @@ ELEMENTWISE_KERNELS = {
         "ag_relu_forward"),
     "relu_backward": (
         "T g, T x", "T dx",
-        "dx = x > (T)0 ? g : (T)0",   # torch's threshold_backward
+        "dx = x <= (T)0 ? (T)0 : g",   # torch's threshold_backward (NaN passes)
         "ag_relu_backward"),
     "bias_relu_forward": (
         "T bias", "T x",

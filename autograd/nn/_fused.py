@@ -52,7 +52,7 @@ class LinearReLU(ArrayFunction):
             return gx, gw, gb
         # a zero-derivative function of the output (not a bare constant), so that the
         # second-order graph reaches weight and bias, with zeros, as relu's does
-        mask = constant_of(out, (out._data > 0).astype(grad.dtype))
+        mask = constant_of(out, (~(out._data <= 0)).astype(grad.dtype))
         g = grad * mask
         gx = g.matmul(weight) if need[0] else None
         gw = g.transpose(0, 1).matmul(x) if need[1] else None

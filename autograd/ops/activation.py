@@ -44,7 +44,8 @@ class ReLU(ArrayFunction):
         backend = x._backend
         if not _state.enabled:
             return _wrap(backend.relu_backward(grad._data, x._data), backend)
-        mask = _E.constant_of(x, (x._data > 0).astype(grad._data.dtype))
+        # zero where x <= 0: NaN passes its gradient, as in PyTorch
+        mask = _E.constant_of(x, (~(x._data <= 0)).astype(grad._data.dtype))
         return _E.mul(grad, mask)
 
 
