@@ -265,3 +265,14 @@ def test_a_custom_gradient_of_the_wrong_shape_names_its_shape():
     a = ag.ones(2, 2, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"got \[3\] but expected shape compatible with \[2, 2\]"):
         Bad.apply(a).sum().backward()
+
+
+def test_sign_of_nan_is_zero_and_abs_gradient_at_nan_is_zero(torch):
+    values = [float("nan"), -2.0, 0.0, 3.0]
+    x = ag.tensor(values, requires_grad=True)
+    x.abs().sum().backward()
+    tx = torch.tensor(values, requires_grad=True)
+    tx.abs().sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_array_equal(ag.sign(ag.tensor(values)).numpy(),
+                                  torch.sign(torch.tensor(values)).numpy())

@@ -858,13 +858,18 @@ class Abs(ArrayFunction):
 
 
 class Sign(ArrayFunction):
-    """``sign x`` (-1, 0, 1); gradient 0."""
+    """``sign x`` (-1, 0, 1; 0 for NaN, as PyTorch); gradient 0."""
 
     __slots__ = ()
 
     @staticmethod
     def forward(ctx, backend, x):
-        return backend.xp.sign(x)
+        xp = backend.xp
+        out = xp.sign(x)
+        if out.dtype.kind == "f":
+            # NumPy gives NaN, PyTorch 0 (which also makes |x|'s gradient 0 at NaN)
+            out = xp.where(out != out, xp.zeros((), dtype=out.dtype), out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
