@@ -28,6 +28,8 @@ Example::
 
 from sys import getrefcount as _getrefcount
 
+from numpy import array as _np_array, generic as _np_generic
+
 from . import grad_mode as _grad_mode
 from .function import FREED_GRAPH_MESSAGE, Function, _edge
 
@@ -70,6 +72,19 @@ def _zeros_for(meta, backend):
 # References to a gradient Tensor that only the engine holds when it reaches a leaf: the
 # buffer list, run_backward's local, _accumulate_leaf's argument and getrefcount's.
 _STEAL_MAX_TENSOR_REFS = 4
+
+
+def _as_array_gradient(g):
+    """``g`` with an array in place of a NumPy scalar: NumPy returns scalars from
+    operations on 0-d arrays, and a gradient is written in place later (zero_grad, the
+    optimizers' kernels, ``grad.zero_()``), which a scalar would silently ignore."""
+    return _wrap(_np_array(g._data), g._backend, g._requires_grad) if g.grad_fn is None \
+        else _with_array(g)
+
+
+def _with_array(g):
+    g._data = _np_array(g._data)
+    return g
 
 
 def _accumulate_leaf(leaf, g, create_graph):
@@ -311,6 +326,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                         continue
                     target, nr = e
                     if g is not None:
+                        if isinstance(g._data, _np_generic):
+                            g = _as_array_gradient(g)
                         tbuf = buffers.get(target)
                         if tbuf is None:
                             n = target._num_outputs if isinstance(target, Function) else 1
@@ -321,7 +338,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                         elif create_graph:
                             tbuf[nr] = old + g
                         else:   # plain arrays: no op dispatch for a sum nothing records
-                            tbuf[nr] = _wrap(old._data + g._data, g._backend, False)
+                            total = old._data + g._data
+                            if isinstance(total, _np_generic):   # 0-d + 0-d: a NumPy scalar
+                                total = _np_array(total)
+                            tbuf[nr] = _wrap(total, g._backend, False)
                     left = deps[target] - 1
                     deps[target] = left
                     if left == 0:

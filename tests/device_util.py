@@ -578,7 +578,7 @@ class FakeElementwiseKernel:
 
     @staticmethod
     def _relu_backward(v):
-        v["dx"][...] = np.where(v["x"] > 0, v["g"], 0)
+        v["dx"][...] = np.where(v["x"] <= 0, 0, v["g"])
 
     @staticmethod
     def _bias_relu_forward(v):

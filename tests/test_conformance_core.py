@@ -276,3 +276,36 @@ def test_sign_of_nan_is_zero_and_abs_gradient_at_nan_is_zero(torch):
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
     np.testing.assert_array_equal(ag.sign(ag.tensor(values)).numpy(),
                                   torch.sign(torch.tensor(values)).numpy())
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_gradients_of_0d_parameters_are_arrays_that_zero_grad_clears(name, torch):
+    """0-d NumPy operations return NumPy scalars; a 0-d parameter's gradient must still be
+    an array, or zero_grad(set_to_none=False) silently keeps the old gradient (and the
+    fused optimizer kernels reject it)."""
+    temp = ag.nn.Parameter(ag.tensor(1.5))
+    weights = ag.nn.Parameter(ag.tensor([0.5, -0.5]))
+    ttemp = torch.nn.Parameter(torch.tensor(1.5))
+    tweights = torch.nn.Parameter(torch.tensor([0.5, -0.5]))
+    ours = getattr(ag.optim, name)([temp, weights], lr=0.1)
+    theirs = getattr(torch.optim, name)([ttemp, tweights], lr=0.1)
+    for _ in range(3):
+        ours.zero_grad(set_to_none=False)
+        theirs.zero_grad(set_to_none=False)
+        (((weights * temp).sum() - 1) ** 2 + temp * temp).backward()
+        (((tweights * ttemp).sum() - 1) ** 2 + ttemp * ttemp).backward()
+        ours.step()
+        theirs.step()
+    assert isinstance(temp.grad.numpy(), np.ndarray)
+    np.testing.assert_allclose(temp.item(), ttemp.item(), rtol=1e-6)
+    np.testing.assert_allclose(weights.detach().numpy(), tweights.detach().numpy(), rtol=1e-6)
+    w = ag.tensor(1.5, requires_grad=True)
+    (w * w).backward()
+    w.grad.zero_()
+    assert w.grad.item() == 0.0
+    (g,) = ag.grad(w * w, w)
+    assert isinstance(g.numpy(), np.ndarray)
+    v = w * 2
+    v.retain_grad()
+    (v * v).backward()
+    assert isinstance(v.grad.numpy(), np.ndarray)
