@@ -309,3 +309,31 @@ def test_gradients_of_0d_parameters_are_arrays_that_zero_grad_clears(name, torch
     v.retain_grad()
     (v * v).backward()
     assert isinstance(v.grad.numpy(), np.ndarray)
+
+
+def test_int_tensor_against_a_python_float_compares_in_float32(torch):
+    for op in ("__eq__", "__lt__", "__ge__"):
+        got = getattr(ag.tensor([16777217, 3]), op)(16777216.0)
+        want = getattr(torch.tensor([16777217, 3]), op)(16777216.0)
+        assert got.tolist() == want.tolist()
+    assert (16777216.0 == ag.tensor([16777217])).tolist() == [True]
+    result = ag.tensor(0.5) > ag.tensor(2.0)
+    assert isinstance(result.numpy(), np.ndarray) and result.dtype == ag.bool
+
+
+def test_dataloader_reads_an_endless_sampler_lazily():
+    import itertools
+
+    class Endless:
+        def __iter__(self):
+            return itertools.cycle([4, 3, 2, 1, 0])
+
+    ds = ag.data.TensorDataset(ag.arange(10.0).reshape(5, 2), ag.tensor([0, 1, 2, 3, 4]))
+    seen = []
+    for i, (_, labels) in enumerate(ag.data.DataLoader(ds, batch_size=4, sampler=Endless())):
+        seen.append(labels.tolist())
+        if i == 2:
+            break
+    assert seen == [[4, 3, 2, 1], [0, 4, 3, 2], [1, 0, 4, 3]]
+    loader = ag.data.DataLoader(ds, batch_size=2, sampler=[4, 3, 2], drop_last=True)
+    assert [b[1].tolist() for b in loader] == [[4, 3]]

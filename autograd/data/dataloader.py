@@ -214,8 +214,6 @@ class DataLoader:
         return -(-n // self.batch_size)
 
     def _epoch_order(self):
-        if self.sampler is not None:
-            return numpy.fromiter((int(i) for i in self.sampler), dtype=numpy.int64)
         n = len(self.dataset)
         if not self.shuffle:
             return numpy.arange(n, dtype=numpy.int64)
@@ -237,6 +235,10 @@ class DataLoader:
                 else:
                     yield collate([self.dataset[int(i)] for i in indices])
             return
+        if self.sampler is not None:
+            # read lazily, batch by batch: a sampler may be endless
+            yield from self._batches(self._sampled_batches(), fetch_batch, collate)
+            return
         order = self._epoch_order()
         if self.batch_size is None:
             convert = self.collate_fn if self.collate_fn is not None else default_convert
@@ -251,6 +253,33 @@ class DataLoader:
                 yield fetch_batch(indices)
             else:
                 yield collate([self.dataset[int(i)] for i in indices])
+
+    def _sampled_batches(self):
+        """The sampler's indices, in lists of ``batch_size`` (single indices without
+        batching), read as they are needed."""
+        batch = []
+        for i in self.sampler:
+            if self.batch_size is None:
+                yield int(i)
+                continue
+            batch.append(int(i))
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def _batches(self, index_lists, fetch_batch, collate):
+        if self.batch_size is None:
+            convert = self.collate_fn if self.collate_fn is not None else default_convert
+            for i in index_lists:
+                yield convert(self.dataset[i])
+            return
+        for indices in index_lists:
+            if fetch_batch is not None:
+                yield fetch_batch(numpy.asarray(indices, dtype=numpy.int64))
+            else:
+                yield collate([self.dataset[i] for i in indices])
 
     def __repr__(self):
         return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "

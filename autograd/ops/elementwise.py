@@ -1513,7 +1513,7 @@ def _compare(a, b, op, name):
                 ad, bd = _promote_arrays(ad, bd)
         elif scalar_kind(b) is not None:
             bd = _py_scalar(b)
-            ad = a._data
+            ad = _array_for_scalar(a._data, bd)
         else:
             ad, bd = _promote_arrays(a._data, as_tensor_operand(b, a, name)._data)
         backend = a._backend
@@ -1522,13 +1522,25 @@ def _compare(a, b, op, name):
         bd = b._data
         if scalar_kind(a) is not None:
             ad = _py_scalar(a)
+            bd = _array_for_scalar(bd, ad)
         else:
             ad, bd = _promote_arrays(as_tensor_operand(a, b, name)._data, bd)
     try:
-        return _wrap(op(ad, bd), backend)
+        out = op(ad, bd)
+        if isinstance(out, numpy.generic):   # 0-d operands give a NumPy scalar
+            out = numpy.asarray(out)
+        return _wrap(out, backend)
     except ValueError:
         raise ShapeError(f"{name}: shapes {numpy.shape(ad)} and {numpy.shape(bd)} cannot be "
                          "broadcast together") from None
+
+
+def _array_for_scalar(arr, value):
+    """An int or bool array compared with a Python float goes to the default float dtype
+    first, as in PyTorch (``tensor([16777217]) == 16777216.0`` is True in float32)."""
+    if type(value) is float and arr.dtype.kind in "biu":
+        return arr.astype(_dtypes.get_default_dtype())
+    return arr
 
 
 def _promote_arrays(ad, bd):
