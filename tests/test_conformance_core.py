@@ -337,3 +337,20 @@ def test_dataloader_reads_an_endless_sampler_lazily():
     assert seen == [[4, 3, 2, 1], [0, 4, 3, 2], [1, 0, 4, 3]]
     loader = ag.data.DataLoader(ds, batch_size=2, sampler=[4, 3, 2], drop_last=True)
     assert [b[1].tolist() for b in loader] == [[4, 3]]
+
+
+def test_view_as_another_dtype_reinterprets_the_bits(torch):
+    values = [1.5, -2.0, 0.25, 8.0]
+    got = ag.tensor(values).view(ag.int32)
+    want = torch.tensor(values).view(torch.int32)
+    assert got.dtype == ag.int32 and got.tolist() == want.tolist()
+    assert ag.tensor(values).view(ag.float64).shape == tuple(torch.tensor(values).view(torch.float64).shape)
+    x = ag.tensor(values)
+    y = x.view(ag.int32)
+    y[0] = 0                                      # shares memory, as a view
+    assert x.tolist()[0] == 0.0
+    leaf = ag.ones(2, requires_grad=True)
+    assert leaf.view(ag.float32).requires_grad    # same dtype: an ordinary view
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        leaf.view(ag.int32)
+    assert ag.ones(2, 3).view(size=(3, 2)).shape == (3, 2)

@@ -110,19 +110,31 @@ def reshape(input, *args, shape=None):
     return Reshape.apply(input, args)
 
 
-def view(x, *shape):
-    """``x`` with a new shape, always sharing its memory: raises RuntimeError (as
+def view(input, *shape, size=None, dtype=None):
+    """``input`` with a new shape, always sharing its memory: raises RuntimeError (as
     PyTorch) when the strides do not allow that, e.g. ``x.t().view(-1)``; use
     :func:`reshape`, which copies when it must.
+
+    ``view(dtype)`` reinterprets the bits in another dtype, as in PyTorch (the last
+    dimension scales with the item sizes); it is not differentiable.
 
     Example::
 
         >>> ag.zeros(4).view(2, 2).shape
         (2, 2)
     """
+    x = input
     _check(x, "view")
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, numbers.Integral, Tensor)):
-        return x.to(shape[0])   # view(dtype) is not supported as a reinterpretation
+    if dtype is None and len(shape) == 1 and not isinstance(shape[0],
+                                                            (tuple, list, numbers.Integral, Tensor)):
+        dtype = shape[0]
+        shape = ()
+    if dtype is not None:
+        if shape or size is not None:
+            raise TypeError("view() takes either a shape or a dtype, not both")
+        return _view_as_dtype(x, dtype)
+    if size is not None:
+        shape = _kw_shape(shape, size, "size", "view")
     shape = _shape_args(shape, "view")
     shape = _infer_shape(shape, x._data.size, x._data.shape, "view")
     data = x._data
@@ -131,6 +143,26 @@ def view(x, *shape):
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")
     return Reshape.apply(x, shape)
+
+
+def _view_as_dtype(x, dtype):
+    """The bits of ``x`` read as ``dtype`` (sharing memory and the version counter)."""
+    from ..dtypes import as_dtype
+    target = as_dtype(dtype)
+    if target == x._data.dtype:
+        return Reshape.apply(x, tuple(x._data.shape))
+    if x._requires_grad:
+        raise RuntimeError("view(dtype): reinterpreting the bits of a tensor that requires grad "
+                           "is not differentiable; detach() it first")
+    try:
+        data = x._data.view(target)
+    except ValueError as exc:
+        raise RuntimeError(f"view(dtype): cannot view a tensor of shape {tuple(x.shape)} and "
+                           f"dtype {x.dtype} as {target} ({exc})") from None
+    out = Tensor._make(data, x._backend)
+    out._vc = x._vc
+    out._base = x if x._base is None else x._base
+    return out
 
 
 def _viewable(data, shape):
