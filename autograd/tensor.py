@@ -225,16 +225,15 @@ class Tensor:
         if not isinstance(value, Tensor):
             raise TypeError(f"assigned grad expected to be a Tensor or None but got "
                             f"{type(value).__name__}")
-        if True:
-            if value._backend is not self._backend:
-                raise RuntimeError(f"assigned grad has device {value.device} but the tensor is on "
-                                   f"{self.device}")
-            if value.shape != self.shape:
-                raise RuntimeError(f"assigned grad has data of a different size: "
-                                   f"{tuple(value.shape)} vs the tensor's {tuple(self.shape)}")
-            if value.dtype != self.dtype:
-                raise RuntimeError(f"assigned grad has dtype {value.dtype} but the tensor has "
-                                   f"{self.dtype}")
+        if value._backend is not self._backend:
+            raise RuntimeError(f"assigned grad has device {value.device} but the tensor is on "
+                               f"{self.device}")
+        if value.shape != self.shape:
+            raise RuntimeError(f"assigned grad has data of a different size: "
+                               f"{tuple(value.shape)} vs the tensor's {tuple(self.shape)}")
+        if value.dtype != self.dtype:
+            raise RuntimeError(f"assigned grad has dtype {value.dtype} but the tensor has "
+                               f"{self.dtype}")
 
     # ------------------------------------------------------------------
     # size queries and conversions
