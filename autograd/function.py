@@ -640,4 +640,11 @@ def once_differentiable(backward):
     return wrapper
 
 
-__all__ = ["Function", "ArrayFunction", "once_differentiable"]
+def renamed(cls, name):
+    """The built-in op ``cls`` under another node name: PyTorch names a node after the
+    operation the user called (``x.transpose`` gives TransposeBackward0, ``x.sum(0)``
+    SumBackward1), where several of ours share one implementation."""
+    return type(f"{cls.__name__}_{name}", (cls,), {"backward_name": name, "__slots__": ()})
+
+
+__all__ = ["Function", "ArrayFunction", "once_differentiable", "renamed"]

@@ -354,3 +354,38 @@ def test_view_as_another_dtype_reinterprets_the_bits(torch):
     with pytest.raises(RuntimeError, match="not differentiable"):
         leaf.view(ag.int32)
     assert ag.ones(2, 3).view(size=(3, 2)).shape == (3, 2)
+
+
+def test_node_names_follow_pytorch(torch):
+    """grad_fn names as PyTorch gives them, for ops that share an implementation here."""
+    values = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    x = ag.tensor(values, requires_grad=True)
+    t = torch.tensor(values, requires_grad=True)
+    cases = {
+        "x - 1": lambda x, lib: x - 1,
+        "x[0]": lambda x, lib: x[0],
+        "x[None]": lambda x, lib: x[None],
+        "x[:, 0]": lambda x, lib: x[:, 0],
+        "x[0, 1:]": lambda x, lib: x[0, 1:],
+        "sum(0)": lambda x, lib: x.sum(0),
+        "mean()": lambda x, lib: x.mean(),
+        "mean(0)": lambda x, lib: x.mean(0),
+        "var()": lambda x, lib: x.var(),
+        "norm()": lambda x, lib: x.norm(),
+        "logsumexp": lambda x, lib: x.logsumexp(0),
+        "transpose": lambda x, lib: x.transpose(0, 1),
+        "unsqueeze": lambda x, lib: x.unsqueeze(0),
+        "squeeze()": lambda x, lib: x[None].squeeze(),
+        "squeeze(0)": lambda x, lib: x[None].squeeze(0),
+        "dot": lambda x, lib: x[0] @ x[1],
+        "mv": lambda x, lib: x @ x[0],
+        "mm": lambda x, lib: x @ x.T,
+        "square": lambda x, lib: x.square(),
+        "stack": lambda x, lib: lib.stack([x, x]),
+    }
+    for name, make in cases.items():
+        assert make(x, ag).grad_fn.name() == make(t, torch).grad_fn.name(), name
+    # the renamed nodes still differentiate as before
+    (x[0] @ x[1] + x.mean(0).sum() + x.var() + x.transpose(0, 1).square().sum()).backward()
+    (t[0] @ t[1] + t.mean(0).sum() + t.var() + t.transpose(0, 1).square().sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)

@@ -22,7 +22,7 @@ import numbers
 import numpy
 
 from .. import dtypes as _dtypes
-from ..function import ArrayFunction, Function
+from ..function import ArrayFunction, Function, renamed
 from ..grad_mode import _state
 from ..tensor import Tensor, _wrap
 from .reduction import unbroadcast, broadcast_to, sum_to_array
@@ -587,6 +587,17 @@ class DivScalar(ArrayFunction):
         return DivScalar.apply(grad, ctx.c)
 
 
+
+class MeanScale(DivScalar):
+    """The division that ends a mean (its node is named MeanBackward0, as in PyTorch)."""
+
+    backward_name = "MeanBackward0"
+    __slots__ = ()
+
+
+MeanDimScale = renamed(MeanScale, "MeanBackward1")    # mean over given dims
+VarScale = renamed(DivScalar, "VarBackward0")         # the division that ends a variance
+
 class RDivScalar(ArrayFunction):
     """``c / x``; gradient ``-grad * c / x**2 = -grad * out / x``."""
 
@@ -895,6 +906,7 @@ class Reciprocal(ArrayFunction):
 class Square(ArrayFunction):
     """``x^2``; gradient ``2 x grad``."""
 
+    backward_name = "PowBackward0"   # PyTorch computes square as pow(x, 2)
     __slots__ = ()
     save_inputs = (0,)
 

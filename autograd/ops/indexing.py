@@ -157,6 +157,39 @@ class BasicIndex(ArrayFunction):
         return IndexScatter.apply(grad, ctx.index, ctx.in_shape, False)
 
 
+class SelectIndex(BasicIndex):
+    """``x[i]``-style indexing whose last step takes one index (PyTorch names its node
+    SelectBackward0)."""
+
+    backward_name = "SelectBackward0"
+    __slots__ = ()
+
+
+class UnsqueezeIndex(BasicIndex):
+    """``x[None]``-style indexing whose last step adds a dimension (UnsqueezeBackward0)."""
+
+    backward_name = "UnsqueezeBackward0"
+    __slots__ = ()
+
+
+def _basic_index_node(idx):
+    """The node class for a basic index: named, as in PyTorch, after its last step that
+    does something (an int selects, None unsqueezes, a slice slices)."""
+    node = BasicIndex
+    for item in idx if isinstance(idx, tuple) else (idx,):
+        if item is None:
+            node = UnsqueezeIndex
+        elif isinstance(item, slice):
+            if item != _FULL_SLICE:
+                node = BasicIndex
+        elif item is not Ellipsis:
+            node = SelectIndex
+    return node
+
+
+_FULL_SLICE = slice(None)
+
+
 class AdvancedIndex(ArrayFunction):
     """``x[arrays / masks ...]`` (a copy); gradient accumulated at repeated indices."""
 
@@ -257,6 +290,8 @@ def getitem(x, index):
     try:
         if advanced:
             return AdvancedIndex.apply(x, idx)
+        if x._requires_grad and _state.enabled:   # recorded: the node's name follows PyTorch
+            return _basic_index_node(idx).apply(x, idx)
         return BasicIndex.apply(x, idx)
     except IndexError as exc:
         raise _index_error(x, exc) from None

@@ -13,7 +13,7 @@ Example::
     >>> y = ag.linear(a, w)          # a @ w.T, shape (4, 5)
 """
 
-from ..function import ArrayFunction
+from ..function import ArrayFunction, renamed
 from ..grad_mode import _state
 from ..tensor import Tensor, _wrap
 from .elementwise import binary_operands, ShapeError, mul
@@ -107,6 +107,11 @@ def matmul(input, other):
             a._data.dtype is not b._data.dtype or a._backend is not b._backend:
         a, b = binary_operands(a, b, "matmul")
     _matmul_shape_check(a._data.shape, b._data.shape)
+    ndims = (a._data.ndim, b._data.ndim)
+    if ndims == (1, 1):
+        return _Dot.apply(a, b)
+    if ndims == (2, 1):
+        return _Mv.apply(a, b)
     return MatMul.apply(a, b)
 
 
@@ -194,6 +199,11 @@ def outer(input, vec2):
 
 
 ger = outer
+
+
+# PyTorch's node names for the vector cases of matmul
+_Dot = renamed(MatMul, "DotBackward0")
+_Mv = renamed(MatMul, "MvBackward0")
 
 
 class Linear(ArrayFunction):

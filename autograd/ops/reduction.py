@@ -19,7 +19,7 @@ import collections
 import math
 
 from .. import dtypes as _dtypes
-from ..function import ArrayFunction
+from ..function import ArrayFunction, renamed
 from ..grad_mode import _state
 from ..tensor import Tensor, _wrap, _normalize_dim
 
@@ -182,6 +182,9 @@ class ExpandReduced(ArrayFunction):
         return Sum.apply(grad, ctx.axes, ctx.keepdim, None)
 
 
+_SumDim = renamed(Sum, "SumBackward1")    # a sum over given dims (PyTorch's name)
+
+
 def sum(input, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's name
     """Sum of the elements over ``dim`` (all when None). Ints and bools sum to int64.
 
@@ -197,7 +200,7 @@ def sum(input, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's n
         dtype = _dtypes.as_dtype(dtype)
     elif x._data.dtype.kind in "biu":
         dtype = _dtypes.int64
-    return Sum.apply(x, axes, bool(keepdim), dtype)
+    return (Sum if dim is None else _SumDim).apply(x, axes, bool(keepdim), dtype)
 
 
 def _count(shape, axes):
@@ -225,7 +228,8 @@ def mean(input, dim=None, keepdim=False, dtype=None):
     axes = reduce_axes(dim, x._data.ndim, "mean")
     n = _count(x._data.shape, axes)
     s = Sum.apply(x, axes, bool(keepdim), None)
-    return _E.DivScalar.apply(s, float(n)) if n != 0 else _E.MulScalar.apply(s, math.nan)
+    scale = _E.MeanScale if dim is None else _E.MeanDimScale
+    return scale.apply(s, float(n)) if n != 0 else _E.MulScalar.apply(s, math.nan)
 
 
 def _parse_var_args(name, dim, unbiased, keepdim, correction):
@@ -261,8 +265,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     ss = Sum.apply(_E.mul(d, d), axes, bool(keepdim), None)
     denom = n - correction
     if denom <= 0:
-        return _E.DivScalar.apply(ss, 0.0) if n > 0 else _E.MulScalar.apply(ss, math.nan)
-    return _E.DivScalar.apply(ss, float(denom))
+        return _E.VarScale.apply(ss, 0.0) if n > 0 else _E.MulScalar.apply(ss, math.nan)
+    return _E.VarScale.apply(ss, float(denom))
 
 
 class Std(ArrayFunction):
@@ -423,6 +427,7 @@ def prod(input, dim=None, keepdim=False, dtype=None):
 class LogSumExp(ArrayFunction):
     """``log(sum(exp(x)))`` over axes, computed stably; gradient ``grad * exp(x - out)``."""
 
+    backward_name = "LogsumexpBackward0"
     __slots__ = ("axes", "keepdim")
     save_inputs = (0,)
     save_output = True
@@ -475,6 +480,7 @@ class Norm(ArrayFunction):
     between the elements reaching the maximum.
     """
 
+    backward_name = "LinalgVectorNormBackward0"   # torch.norm calls linalg.vector_norm
     __slots__ = ("axes", "keepdim", "p")
     save_inputs = (0,)
     save_output = True

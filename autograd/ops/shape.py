@@ -17,7 +17,7 @@ Example::
 
 import numbers
 
-from ..function import ArrayFunction
+from ..function import ArrayFunction, renamed
 from ..tensor import Tensor, _normalize_dim
 from .reduction import broadcast_to as _broadcast_to, BroadcastTo, SumTo  # noqa: F401
 from .elementwise import ShapeError, promote_tensors
@@ -209,6 +209,12 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(x, shape[:s] + (n,) + shape[e + 1:])
 
 
+# PyTorch's node names for the ops that share Reshape / Permute / Cat here
+_Squeeze = renamed(Reshape, "SqueezeBackward0")
+_SqueezeDim = renamed(Reshape, "SqueezeBackward1")
+_Unsqueeze = renamed(Reshape, "UnsqueezeBackward0")
+
+
 def squeeze(input, dim=None):
     """Remove dims of size 1 (all of them, or ``dim`` -- an int or tuple -- if it has size 1).
 
@@ -226,7 +232,7 @@ def squeeze(input, dim=None):
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         axes = {_normalize_dim(d, len(shape), "squeeze") for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-    return Reshape.apply(x, new)
+    return (_Squeeze if dim is None else _SqueezeDim).apply(x, new)
 
 
 def unsqueeze(input, dim):
@@ -241,7 +247,7 @@ def unsqueeze(input, dim):
     _check(x, "unsqueeze")
     shape = x._data.shape
     d = _normalize_dim(dim, len(shape) + 1, "unsqueeze")
-    return Reshape.apply(x, shape[:d] + (1,) + shape[d:])
+    return _Unsqueeze.apply(x, shape[:d] + (1,) + shape[d:])
 
 
 class Permute(ArrayFunction):
@@ -292,6 +298,9 @@ def permute(input, *args, dims=None):
     return Permute.apply(x, norm)
 
 
+_Transpose = renamed(Permute, "TransposeBackward0")
+
+
 def transpose(input, dim0, dim1):
     """Swap two dimensions (a view).
 
@@ -311,7 +320,7 @@ def transpose(input, dim0, dim1):
     b = _normalize_dim(dim1, nd, "transpose")
     dims = list(range(nd))
     dims[a], dims[b] = dims[b], dims[a]
-    return Permute.apply(x, tuple(dims))
+    return _Transpose.apply(x, tuple(dims))
 
 
 def swapaxes(input, axis0, axis1):
@@ -532,6 +541,9 @@ def concatenate(tensors, axis=0, *, dim=None):
     return cat(tensors, axis if dim is None else dim)
 
 
+_Stack = renamed(Cat, "StackBackward0")
+
+
 def stack(tensors, dim=0):
     """Stack same-shaped tensors along a new dim.
 
@@ -547,7 +559,7 @@ def stack(tensors, dim=0):
             raise ShapeError(f"stack expects each tensor to be equal size, but got "
                              f"{tuple(shape)} at entry 0 and {tuple(t._data.shape)} at entry {i}")
     d = _normalize_dim(dim, len(shape) + 1, "stack")
-    return Cat.apply([unsqueeze(t, d) for t in tensors], d)
+    return _Stack.apply([unsqueeze(t, d) for t in tensors], d)
 
 
 def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
