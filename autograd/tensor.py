@@ -86,7 +86,7 @@ class Tensor:
     # ``_multi_view`` on all but views (None, or (op name, output nr) for the outputs of
     # split/chunk/unbind and views of them): read them with getattr.
     __slots__ = ("_data", "_backend", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc",
-                 "_base", "_hooks", "_views", "_multi_view", "__weakref__")
+                 "_base", "_hooks", "_views", "_multi_view", "_positions", "__weakref__")
 
     # numpy must leave `ndarray (op) Tensor` to Tensor's reflected operators
     __array_ufunc__ = None
@@ -870,12 +870,20 @@ def _regenerate_view(view, root):
             "returns multiple views. Such functions do not allow the output views to be "
             "modified inplace. You should replace the inplace operation by an out-of-place one.")
     else:
-        positions = _view_positions(view._data, root._data)
+        # the view's element positions in the root: the same at every regeneration, so
+        # found once (each in-place op on the root regenerates every live view)
+        cached = getattr(view, "_positions", None)
+        if cached is not None and cached[0] is root._data:
+            positions = cached[1]
+        else:
+            positions = _view_positions(view._data, root._data)
+            if positions is not None and root._backend.name != "cpu":
+                positions = root._backend.from_numpy(positions)
+            view._positions = (root._data, positions)
         if positions is None:
             return   # not in the base's memory: its values, and so its history, did not change
         node = _indexing.AsStrided()
-        backend = root._backend
-        node.positions = positions if backend.name == "cpu" else backend.from_numpy(positions)
+        node.positions = positions
         node.base_shape = root._data.shape
     _function._init_node(node, (edge,), root._backend)
     node.needs_input_grad = _TRUE1
