@@ -153,7 +153,7 @@ class DataLoader:
                              f"but got batch_size={batch_size!r}")
         if shuffle is None:
             shuffle = False
-        if not isinstance(shuffle, (bool, numpy.bool_)):
+        if not isinstance(shuffle, (bool, numpy.bool_, numbers.Integral)):
             raise TypeError(f"shuffle must be a bool, got {type(shuffle).__name__}")
         if not isinstance(drop_last, (bool, numpy.bool_)):
             raise TypeError(f"drop_last must be a bool, got {type(drop_last).__name__}")
