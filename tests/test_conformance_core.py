@@ -389,3 +389,16 @@ def test_node_names_follow_pytorch(torch):
     (x[0] @ x[1] + x.mean(0).sum() + x.var() + x.transpose(0, 1).square().sum()).backward()
     (t[0] @ t[1] + t.mean(0).sum() + t.var() + t.transpose(0, 1).square().sum()).backward()
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+def test_binary_ops_take_pytorchs_keyword_names(torch):
+    x = ag.tensor([1.0, 2.0])
+    tx = torch.tensor([1.0, 2.0])
+    for name in ("add", "sub", "mul", "div", "eq", "ne", "lt", "le", "gt", "ge"):
+        ours = getattr(ag, name)(input=x, other=x * 2)
+        theirs = getattr(torch, name)(input=tx, other=tx * 2)
+        assert ours.tolist() == theirs.tolist(), name
+        assert getattr(x, name)(other=x * 2).tolist() == theirs.tolist(), name
+    assert ag.add(x, x, alpha=2).tolist() == torch.add(tx, tx, alpha=2).tolist()
+    assert ag.remainder(input=ag.tensor([5]), other=3).tolist() == [2]
+    assert ag.floor_divide(input=ag.tensor([5]), other=2).tolist() == [2]

@@ -995,8 +995,8 @@ class Clone(ArrayFunction):
 # ----------------------------------------------------------------------
 # public functions
 # ----------------------------------------------------------------------
-def add(a, b, alpha=1):
-    """``a + alpha * b`` with broadcasting (numbers and ndarrays allowed on either side).
+def add(input, other, alpha=1):
+    """``input + alpha * other`` with broadcasting (numbers and ndarrays allowed on either side).
 
     Example::
 
@@ -1004,31 +1004,31 @@ def add(a, b, alpha=1):
         tensor([2., 3.])
     """
     if alpha != 1:
-        b = mul(b, alpha) if isinstance(b, Tensor) else _py_scalar(b) * alpha
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
-            if a._data.dtype is not b._data.dtype or a._backend is not b._backend:
-                a, b = binary_operands(a, b, "add")
+        other = mul(other, alpha) if isinstance(other, Tensor) else _py_scalar(other) * alpha
+    if isinstance(input, Tensor):
+        if isinstance(other, Tensor):
+            if input._data.dtype is not other._data.dtype or input._backend is not other._backend:
+                input, other = binary_operands(input, other, "add")
             try:
-                return Add.apply(a, b)
+                return Add.apply(input, other)
             except ValueError:
-                raise _broadcast_error("add", a, b) from None
-        k = scalar_kind(b)
+                raise _broadcast_error("add", input, other) from None
+        k = scalar_kind(other)
         if k is not None:
-            return AddScalar.apply(_float_if_needed(a, k), _py_scalar(b))
-    elif isinstance(b, Tensor):
-        k = scalar_kind(a)
+            return AddScalar.apply(_float_if_needed(input, k), _py_scalar(other))
+    elif isinstance(other, Tensor):
+        k = scalar_kind(input)
         if k is not None:
-            return AddScalar.apply(_float_if_needed(b, k), _py_scalar(a))
-    a, b = binary_operands(a, b, "add")
+            return AddScalar.apply(_float_if_needed(other, k), _py_scalar(input))
+    input, other = binary_operands(input, other, "add")
     try:
-        return Add.apply(a, b)
+        return Add.apply(input, other)
     except ValueError:
-        raise _broadcast_error("add", a, b) from None
+        raise _broadcast_error("add", input, other) from None
 
 
-def sub(a, b, alpha=1):
-    """``a - alpha * b`` with broadcasting.
+def sub(input, other, alpha=1):
+    """``input - alpha * other`` with broadcasting.
 
     Example::
 
@@ -1036,36 +1036,36 @@ def sub(a, b, alpha=1):
         tensor([ 0., -1.])
     """
     if alpha != 1:
-        _check_no_bool_operand(a, b)
-        b = mul(b, alpha) if isinstance(b, Tensor) else _py_scalar(b) * alpha
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
-            if a._data.dtype is not b._data.dtype or a._backend is not b._backend:
-                _check_no_bool_operand(a, b)
-                a, b = binary_operands(a, b, "sub")
+        _check_no_bool_operand(input, other)
+        other = mul(other, alpha) if isinstance(other, Tensor) else _py_scalar(other) * alpha
+    if isinstance(input, Tensor):
+        if isinstance(other, Tensor):
+            if input._data.dtype is not other._data.dtype or input._backend is not other._backend:
+                _check_no_bool_operand(input, other)
+                input, other = binary_operands(input, other, "sub")
             try:
-                return Sub.apply(a, b)
+                return Sub.apply(input, other)
             except ValueError:
-                raise _broadcast_error("sub", a, b) from None
+                raise _broadcast_error("sub", input, other) from None
             except TypeError:
-                if a._data.dtype.kind == "b":
+                if input._data.dtype.kind == "b":
                     _raise_bool_sub(True)
                 raise
-        k = scalar_kind(b)
+        k = scalar_kind(other)
         if k is not None:
-            _check_not_bool_sub(a, k)
-            return SubScalar.apply(_float_if_needed(a, k), _py_scalar(b))
-    elif isinstance(b, Tensor):
-        k = scalar_kind(a)
+            _check_not_bool_sub(input, k)
+            return SubScalar.apply(_float_if_needed(input, k), _py_scalar(other))
+    elif isinstance(other, Tensor):
+        k = scalar_kind(input)
         if k is not None:
-            _check_not_bool_sub(b, k)
-            return RSubScalar.apply(_float_if_needed(b, k), _py_scalar(a))
-    _check_no_bool_operand(a, b)
-    a, b = binary_operands(a, b, "sub")
+            _check_not_bool_sub(other, k)
+            return RSubScalar.apply(_float_if_needed(other, k), _py_scalar(input))
+    _check_no_bool_operand(input, other)
+    input, other = binary_operands(input, other, "sub")
     try:
-        return Sub.apply(a, b)
+        return Sub.apply(input, other)
     except ValueError:
-        raise _broadcast_error("sub", a, b) from None
+        raise _broadcast_error("sub", input, other) from None
 
 
 def _check_not_bool_sub(t, kind):
@@ -1099,8 +1099,8 @@ def _raise_bool_sub(both):
                      "instead.")
 
 
-def mul(a, b):
-    """``a * b`` with broadcasting.
+def mul(input, other):
+    """``input * other`` with broadcasting.
 
     Example::
 
@@ -1108,30 +1108,30 @@ def mul(a, b):
         tensor([[1., 2.],
                 [3., 6.]])
     """
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
-            if a._data.dtype is not b._data.dtype or a._backend is not b._backend:
-                a, b = binary_operands(a, b, "mul")
+    if isinstance(input, Tensor):
+        if isinstance(other, Tensor):
+            if input._data.dtype is not other._data.dtype or input._backend is not other._backend:
+                input, other = binary_operands(input, other, "mul")
             try:
-                return Mul.apply(a, b)
+                return Mul.apply(input, other)
             except ValueError:
-                raise _broadcast_error("mul", a, b) from None
-        k = scalar_kind(b)
+                raise _broadcast_error("mul", input, other) from None
+        k = scalar_kind(other)
         if k is not None:
-            return MulScalar.apply(_float_if_needed(a, k), _py_scalar(b))
-    elif isinstance(b, Tensor):
-        k = scalar_kind(a)
+            return MulScalar.apply(_float_if_needed(input, k), _py_scalar(other))
+    elif isinstance(other, Tensor):
+        k = scalar_kind(input)
         if k is not None:
-            return MulScalar.apply(_float_if_needed(b, k), _py_scalar(a))
-    a, b = binary_operands(a, b, "mul")
+            return MulScalar.apply(_float_if_needed(other, k), _py_scalar(input))
+    input, other = binary_operands(input, other, "mul")
     try:
-        return Mul.apply(a, b)
+        return Mul.apply(input, other)
     except ValueError:
-        raise _broadcast_error("mul", a, b) from None
+        raise _broadcast_error("mul", input, other) from None
 
 
-def div(a, b, rounding_mode=None):
-    """``a / b`` (true division: ints give the default float dtype).
+def div(input, other, rounding_mode=None):
+    """``input / other`` (true division: ints give the default float dtype).
 
     ``rounding_mode="floor"`` gives ``floor(a / b)``, ``"trunc"`` rounds toward zero.
 
@@ -1142,71 +1142,71 @@ def div(a, b, rounding_mode=None):
     """
     if rounding_mode is not None:
         if rounding_mode == "floor":
-            return floor_divide(a, b)
+            return floor_divide(input, other)
         if rounding_mode == "trunc":
-            q = div(a, b)
+            q = div(input, other)
             out = mul(sign(q), floor(abs(q)))
-            ta = a if isinstance(a, Tensor) else b
-            if ta._data.dtype.kind in "iu" and (not isinstance(b, Tensor) or
-                                                b._data.dtype.kind in "iu") and \
-                    scalar_kind(b) != 2 and scalar_kind(a) != 2:
-                out = to_dtype(out, ta._data.dtype if isinstance(a, Tensor) else b._data.dtype)
+            ta = input if isinstance(input, Tensor) else other
+            if ta._data.dtype.kind in "iu" and (not isinstance(other, Tensor) or
+                                                other._data.dtype.kind in "iu") and \
+                    scalar_kind(other) != 2 and scalar_kind(input) != 2:
+                out = to_dtype(out, ta._data.dtype if isinstance(input, Tensor) else other._data.dtype)
             return out
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
                          f"{rounding_mode!r}")
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
+    if isinstance(input, Tensor):
+        if isinstance(other, Tensor):
             # promote first: int / 0-d float64 is float64, as in PyTorch
-            a, b = binary_operands(a, b, "div")
-            a, b = _as_float(a), _as_float(b)
+            input, other = binary_operands(input, other, "div")
+            input, other = _as_float(input), _as_float(other)
             try:
-                return Div.apply(a, b)
+                return Div.apply(input, other)
             except ValueError:
-                raise _broadcast_error("div", a, b) from None
-        k = scalar_kind(b)
+                raise _broadcast_error("div", input, other) from None
+        k = scalar_kind(other)
         if k is not None:
-            return DivScalar.apply(_as_float(a), _py_scalar(b))
-    elif isinstance(b, Tensor):
-        k = scalar_kind(a)
+            return DivScalar.apply(_as_float(input), _py_scalar(other))
+    elif isinstance(other, Tensor):
+        k = scalar_kind(input)
         if k is not None:
-            return RDivScalar.apply(_as_float(b), _py_scalar(a))
-    a, b = binary_operands(a, b, "div")
-    a, b = _as_float(a), _as_float(b)
+            return RDivScalar.apply(_as_float(other), _py_scalar(input))
+    input, other = binary_operands(input, other, "div")
+    input, other = _as_float(input), _as_float(other)
     try:
-        return Div.apply(a, b)
+        return Div.apply(input, other)
     except ValueError:
-        raise _broadcast_error("div", a, b) from None
+        raise _broadcast_error("div", input, other) from None
 
 
 true_divide = div
 
 
-def floor_divide(a, b):
-    """``floor(a / b)`` elementwise (Python's ``//``); not differentiable."""
-    a, b = binary_operands(a, b, "floor_divide")
-    if a._data.dtype.kind in "biu":
-        if a._data.dtype.kind == "b":
+def floor_divide(input, other):
+    """``floor(input / other)`` elementwise (Python's ``//``); not differentiable."""
+    input, other = binary_operands(input, other, "floor_divide")
+    if input._data.dtype.kind in "biu":
+        if input._data.dtype.kind == "b":
             raise BoolNotImplementedError("\"div_floor_cpu\" not implemented for 'Bool'")
-        if bool((b._data == 0).any()):
+        if bool((other._data == 0).any()):
             raise IntegerDivisionByZero("floor_divide: integer division by zero")
     try:
-        return FloorDivide.apply(a, b)
+        return FloorDivide.apply(input, other)
     except ValueError:
-        raise _broadcast_error("floor_divide", a, b) from None
+        raise _broadcast_error("floor_divide", input, other) from None
 
 
-def remainder(a, b):
-    """``a - floor(a / b) * b`` (Python's ``%``: the result has the divisor's sign)."""
-    a, b = binary_operands(a, b, "remainder")
-    if a._data.dtype.kind in "biu":
-        if a._data.dtype.kind == "b":
+def remainder(input, other):
+    """``input - floor(input / other) * other`` (Python's ``%``: the result has the divisor's sign)."""
+    input, other = binary_operands(input, other, "remainder")
+    if input._data.dtype.kind in "biu":
+        if input._data.dtype.kind == "b":
             raise BoolNotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
-        if bool((b._data == 0).any()):
+        if bool((other._data == 0).any()):
             raise IntegerDivisionByZero("remainder: integer division by zero")
     try:
-        return Remainder.apply(a, b)
+        return Remainder.apply(input, other)
     except ValueError:
-        raise _broadcast_error("remainder", a, b) from None
+        raise _broadcast_error("remainder", input, other) from None
 
 
 fmod_python = remainder
@@ -1565,34 +1565,34 @@ def _promote_arrays(ad, bd):
     return ad.astype(res, copy=False), bd.astype(res, copy=False)
 
 
-def eq(a, b):
-    """``a == b`` elementwise (bool tensor)."""
-    return _compare(a, b, _op_eq, "eq")
+def eq(input, other):
+    """``input == other`` elementwise (bool tensor)."""
+    return _compare(input, other, _op_eq, "eq")
 
 
-def ne(a, b):
-    """``a != b`` elementwise (bool tensor)."""
-    return _compare(a, b, _op_ne, "ne")
+def ne(input, other):
+    """``input != other`` elementwise (bool tensor)."""
+    return _compare(input, other, _op_ne, "ne")
 
 
-def lt(a, b):
-    """``a < b`` elementwise (bool tensor)."""
-    return _compare(a, b, _op_lt, "lt")
+def lt(input, other):
+    """``input < other`` elementwise (bool tensor)."""
+    return _compare(input, other, _op_lt, "lt")
 
 
-def le(a, b):
-    """``a <= b`` elementwise (bool tensor)."""
-    return _compare(a, b, _op_le, "le")
+def le(input, other):
+    """``input <= other`` elementwise (bool tensor)."""
+    return _compare(input, other, _op_le, "le")
 
 
-def gt(a, b):
-    """``a > b`` elementwise (bool tensor)."""
-    return _compare(a, b, _op_gt, "gt")
+def gt(input, other):
+    """``input > other`` elementwise (bool tensor)."""
+    return _compare(input, other, _op_gt, "gt")
 
 
-def ge(a, b):
-    """``a >= b`` elementwise (bool tensor)."""
-    return _compare(a, b, _op_ge, "ge")
+def ge(input, other):
+    """``input >= other`` elementwise (bool tensor)."""
+    return _compare(input, other, _op_ge, "ge")
 
 
 def _op_eq(a, b):
