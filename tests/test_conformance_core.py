@@ -402,3 +402,15 @@ def test_binary_ops_take_pytorchs_keyword_names(torch):
     assert ag.add(x, x, alpha=2).tolist() == torch.add(tx, tx, alpha=2).tolist()
     assert ag.remainder(input=ag.tensor([5]), other=3).tolist() == [2]
     assert ag.floor_divide(input=ag.tensor([5]), other=2).tolist() == [2]
+
+
+@pytest.mark.parametrize("data", [2 ** 70, [2 ** 70], [-(2 ** 70)], [2 ** 63]])
+def test_tensor_of_an_int_beyond_int64_raises_like_pytorch(data):
+    with pytest.raises(ValueError, match="Overflow"):
+        ag.tensor(data)
+
+
+def test_tensor_with_none_cannot_infer_a_dtype():
+    with pytest.raises(RuntimeError, match="Could not infer dtype of NoneType"):
+        ag.tensor([1, None])
+    assert ag.tensor([2 ** 63 - 1]).tolist() == [2 ** 63 - 1]

@@ -83,6 +83,10 @@ def _tensor_list_to_host(data):
     return data
 
 
+class _IntOverflowError(OverflowError, ValueError):
+    """An int beyond int64 given to ``tensor`` (PyTorch raises ValueError)."""
+
+
 def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new tensor holding a copy of ``data`` (a number, nested list, ndarray or Tensor).
 
@@ -108,7 +112,11 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     elif isinstance(data, bool):
         host = numpy.array(data, dtype=numpy.bool_)
     elif isinstance(data, numbers.Integral):
-        host = numpy.array(int(data), dtype=numpy.int64)
+        value = int(data)
+        if not -2 ** 63 <= value < 2 ** 63:
+            raise _IntOverflowError(f"Overflow when unpacking long long: tensor: {value} does "
+                                    "not fit in int64")
+        host = numpy.array(value, dtype=numpy.int64)
     elif isinstance(data, numbers.Real):
         host = numpy.array(float(data), dtype=_dtypes.get_default_dtype() if dtype is None
                            else numpy.float64)
@@ -137,13 +145,25 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
                          f"{type(data).__name__} (expected a number, a nested list, an ndarray "
                          "or a Tensor)")
     if host.dtype.kind in "UOSV":
-        raise TypeError(f"tensor: unsupported data of dtype {host.dtype} (expected numbers)")
+        from .elementwise import DTypeError
+        if host.dtype.kind == "O":
+            kinds = {type(v).__name__ for v in host.reshape(-1)}
+            if kinds <= {"int"}:   # ints beyond int64
+                raise _IntOverflowError("Overflow when unpacking long long: tensor: an int does "
+                                        "not fit in int64")
+            odd = sorted(k for k in kinds if k not in ("int", "float", "bool"))
+            if odd:
+                raise DTypeError(f"Could not infer dtype of {odd[0]}")
+        raise DTypeError(f"tensor: unsupported data of dtype {host.dtype} (expected numbers)")
     if host.dtype.kind == "c":
         raise TypeError("tensor: complex numbers are not supported")
     if dtype is not None:
         host = host.astype(_dtypes.as_dtype(dtype), copy=False)
     elif host.dtype not in _dtypes.SUPPORTED:
         if host.dtype.kind == "u":
+            if host.size and int(host.max()) >= 2 ** 63:
+                raise _IntOverflowError("Overflow when unpacking long long: tensor: an int does "
+                                        "not fit in int64")
             host = host.astype(numpy.int64)
         elif host.dtype.kind == "i":
             host = host.astype(numpy.int64)
