@@ -414,3 +414,24 @@ def test_tensor_with_none_cannot_infer_a_dtype():
     with pytest.raises(RuntimeError, match="Could not infer dtype of NoneType"):
         ag.tensor([1, None])
     assert ag.tensor([2 ** 63 - 1]).tolist() == [2 ** 63 - 1]
+
+
+def test_empty_products_and_shapes_as_pytorch(torch):
+    assert (ag.zeros(2, 3, 0) @ ag.zeros(0, 4)).tolist() == torch.zeros(2, 3, 4).tolist()
+    assert ag.matmul(ag.zeros(2, 3, 0), ag.zeros(0)).shape == (2, 3)
+    a = ag.zeros(2, 0, 3, requires_grad=True)
+    b = ag.zeros(3, 0, requires_grad=True)
+    (a @ b).sum().backward()
+    assert a.grad.shape == (2, 0, 3) and b.grad.shape == (3, 0)
+    assert (ag.zeros(0, 3, dtype=ag.int64) // 0).shape == (0, 3)
+    assert (ag.zeros(0, 3, dtype=ag.int64) % 0).shape == (0, 3)
+    with pytest.raises(RuntimeError, match="division by zero"):
+        ag.tensor([1, 2]) // 0
+    assert [p.shape for p in ag.zeros(0, 3).chunk(2)] == [(0, 3), (0, 3)]
+    assert ag.tensor(5.0).flatten(-1).shape == (1,)
+    with pytest.raises(IndexError, match="out of range"):
+        ag.tensor(5.0).flatten(1)
+    with pytest.raises(TypeError, match="must be Tensor"):
+        ag.ones(2) @ 2
+    with pytest.raises(TypeError):
+        2 @ ag.ones(2)

@@ -384,7 +384,7 @@ class CPUBackend(Backend):
             raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} "
                              f"cannot be broadcast together") from None
         dtype = a2.dtype
-        if b2.ndim == 2 and a2.shape[:-2] == batch and a2.flags.c_contiguous:
+        if b2.ndim == 2 and a2.shape[:-2] == batch and a2.flags.c_contiguous and a2.size:
             # (..., m, k) @ (k, n): fold the batch into the rows, one large gemm
             out = self.gemm(a2.reshape(-1, k), b2)
             return out.reshape(batch + (m, n))

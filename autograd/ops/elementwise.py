@@ -1187,7 +1187,7 @@ def floor_divide(input, other):
     if input._data.dtype.kind in "biu":
         if input._data.dtype.kind == "b":
             raise BoolNotImplementedError("\"div_floor_cpu\" not implemented for 'Bool'")
-        if bool((other._data == 0).any()):
+        if input._data.size and bool((other._data == 0).any()):   # (an empty result is fine)
             raise IntegerDivisionByZero("floor_divide: integer division by zero")
     try:
         return FloorDivide.apply(input, other)
@@ -1201,7 +1201,7 @@ def remainder(input, other):
     if input._data.dtype.kind in "biu":
         if input._data.dtype.kind == "b":
             raise BoolNotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
-        if bool((other._data == 0).any()):
+        if input._data.size and bool((other._data == 0).any()):   # (an empty result is fine)
             raise IntegerDivisionByZero("remainder: integer division by zero")
     try:
         return Remainder.apply(input, other)

@@ -16,7 +16,7 @@ Example::
 from ..function import ArrayFunction, renamed
 from ..grad_mode import _state
 from ..tensor import Tensor, _wrap
-from .elementwise import binary_operands, ShapeError, mul
+from .elementwise import binary_operands, scalar_kind, ShapeError, mul
 from .reduction import unbroadcast, sum as _sum
 
 
@@ -105,6 +105,10 @@ def matmul(input, other):
     b = other
     if not isinstance(a, Tensor) or not isinstance(b, Tensor) or \
             a._data.dtype is not b._data.dtype or a._backend is not b._backend:
+        for operand, name in ((a, "input"), (b, "other")):
+            if scalar_kind(operand) is not None:   # `t @ 2`: as Python's @ with a number
+                raise TypeError(f"matmul(): argument '{name}' must be Tensor, not "
+                                f"{type(operand).__name__}")
         a, b = binary_operands(a, b, "matmul")
     _matmul_shape_check(a._data.shape, b._data.shape)
     ndims = (a._data.ndim, b._data.ndim)

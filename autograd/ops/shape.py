@@ -196,7 +196,9 @@ def flatten(input, start_dim=0, end_dim=-1):
     x = input
     _check(x, "flatten")
     nd = x._data.ndim
-    if nd == 0:
+    if nd == 0:   # dims in [-1, 0], as for a 1-element 1-d tensor (PyTorch)
+        _normalize_dim(start_dim, 1, "flatten")
+        _normalize_dim(end_dim, 1, "flatten")
         return reshape(x, 1)
     s = _normalize_dim(start_dim, nd, "flatten")
     e = _normalize_dim(end_dim, nd, "flatten")
@@ -627,8 +629,8 @@ def chunk(input, chunks, dim=0):
     axis = _normalize_dim(dim, x._data.ndim, "chunk")
     n = x._data.shape[axis]
     size = -(-n // int(chunks)) if n else 0
-    if size == 0:
-        return split(x, [0] * 1 if n == 0 else [n], axis)[:int(chunks)]
+    if size == 0:   # an empty dim: `chunks` empty pieces, as in PyTorch
+        return split(x, [0] * int(chunks), axis)
     return split(x, size, axis)
 
 
