@@ -996,49 +996,82 @@ def _format_tensor(t):
         if data.ndim != 1:
             suffix.insert(0, f"size={tuple(data.shape)}")
     else:
+        summarize = data.size > 1000
+        # like PyTorch, the number format comes from the values that are shown
+        shown = _edge_values(data) if summarize and data.ndim else data.ravel()
         if dtype.kind == "f":
-            base = _float_formatter(data)
+            base = _float_formatter(shown)
         elif dtype.kind == "b":
             def base(v):
                 return "True" if v else "False"
         else:
             def base(v):
                 return str(int(v))
-        summarize = data.size > 1000
         if data.ndim == 0:
             body = base(data.item())
         else:
-            shown = _edge_values(data) if summarize else data.ravel()
             if dtype.kind == "f":
-                # like PyTorch: the width comes from the finite values only
-                finite = shown[numpy.isfinite(shown)]
-                width = max((len(base(v)) for v in finite), default=0)
+                # like PyTorch: the width comes from the nonzero finite values only (1 when
+                # there are none)
+                finite = shown[numpy.isfinite(shown) & (shown != 0)]
+                width = max((len(base(v)) for v in finite), default=1)
             else:
                 width = max(len(base(v)) for v in shown)
 
             def fmt(v):
                 return base(v).rjust(width)
-            body = numpy.array2string(data, separator=", ", prefix="tensor(",
-                                      formatter={"all": fmt}, threshold=1000, edgeitems=3,
-                                      max_line_width=80)
-            if summarize:
-                body = body.replace(", ...,", ",  ...,")   # PyTorch's spacing
-    if dtype not in (_dtypes.get_default_dtype(), _dtypes.int64, _dtypes.bool_):
+            body = _nested_str(data, len("tensor("), summarize, fmt, width)
+    if dtype not in (_dtypes.get_default_dtype(), _dtypes.int64, _dtypes.bool_) or (
+            data.size == 0 and dtype != _dtypes.get_default_dtype()):   # PyTorch shows it then
         suffix.append(f"dtype={_dtypes.dtype_name(dtype)}")
     if t.grad_fn is not None:
         suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._requires_grad:
         suffix.append("requires_grad=True")
-    if suffix:
-        return f"tensor({body}, " + ", ".join(suffix) + ")"
-    return f"tensor({body})"
+    # PyTorch's layout: a suffix that would pass 80 columns goes to a line of its own
+    out = "tensor(" + body
+    last_line = len(out) - out.rfind("\n") + 1
+    for item in suffix:
+        if last_line + len(item) + 2 > _LINE_WIDTH:
+            out += ",\n" + " " * len("tensor(") + item
+            last_line = len("tensor(") + len(item)
+        else:
+            out += ", " + item
+            last_line += len(item) + 2
+    return out + ")"
+
+
+_LINE_WIDTH = 80
+_EDGE_ITEMS = 3
+
+
+def _nested_str(data, indent, summarize, fmt, width):
+    """PyTorch's layout of a tensor's values: as many ``width``-wide elements per line as
+    fit in 80 columns after ``indent``, rows of rows separated by blank lines, and
+    ``...`` for the middle of long dims when summarizing."""
+    n = data.shape[0]
+    cut = summarize and n > 2 * _EDGE_ITEMS
+    if data.ndim == 1:
+        values = data[:_EDGE_ITEMS].tolist() + data[n - _EDGE_ITEMS:].tolist() if cut \
+            else data.tolist()
+        items = [fmt(v) for v in values]
+        if cut:
+            items.insert(_EDGE_ITEMS, " ...")
+        per_line = max(1, (_LINE_WIDTH - indent) // (width + 2))
+        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = list(range(_EDGE_ITEMS)) + [None] + list(range(n - _EDGE_ITEMS, n)) if cut \
+        else range(n)
+    parts = ["..." if i is None else _nested_str(data[i], indent + 1, summarize, fmt, width)
+             for i in rows]
+    return "[" + ("," + "\n" * (data.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
 
 def _edge_values(data, edge=3):
-    idx = tuple(numpy.r_[0:min(edge, n), max(n - edge, 0):n] if n > 2 * edge else slice(None)
-                for n in data.shape)
-    return numpy.asarray(data[numpy.ix_(*[numpy.arange(n)[i] for n, i in zip(data.shape, idx)])]
-                         ).ravel()
+    """The values a summarized print shows: the first and last ``edge`` along every dim."""
+    idx = [numpy.r_[0:edge, n - edge:n] if n > 2 * edge else numpy.arange(n)
+           for n in data.shape]
+    return numpy.asarray(data[numpy.ix_(*idx)]).ravel()
 
 
 # hand the fast constructors to the graph machinery

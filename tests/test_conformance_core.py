@@ -435,3 +435,25 @@ def test_empty_products_and_shapes_as_pytorch(torch):
         ag.ones(2) @ 2
     with pytest.raises(TypeError):
         2 @ ag.ones(2)
+
+
+def test_repr_matches_pytorch_layout(torch):
+    """Printing follows PyTorch's layout: elements per line from the width, summarized
+    large tensors formatted from the values shown, suffixes wrapped past 80 columns."""
+    rng = np.random.default_rng(0)
+    cases = [np.arange(24.0).reshape(2, 12) * 1.5, np.zeros((4, 30)), np.zeros(5),
+             np.arange(120).reshape(3, 40) * 1000, rng.standard_normal((5, 20)),
+             np.arange(30.0) * 1.5, rng.standard_normal((50, 50)).astype(np.float32),
+             rng.standard_normal((10, 10, 20)).astype(np.float32),
+             np.array([np.nan, np.inf, -1.0], dtype=np.float32), np.arange(5000).reshape(50, 100),
+             np.array([1e-8, 1e8], dtype=np.float32), np.array([[0.0, 0.5], [1e-5, 3.0]]),
+             np.array(3.5, dtype=np.float32), np.array([True, False]), np.zeros(0, dtype=bool)]
+    for values in cases:
+        for requires_grad in ((False, True) if values.dtype.kind == "f" else (False,)):
+            ours = repr(ag.tensor(values, requires_grad=requires_grad))
+            theirs = repr(torch.tensor(values, requires_grad=requires_grad))
+            assert ours.replace("autograd.", "torch.") == theirs
+    big = np.full(2000, 1.5, dtype=np.float32)
+    big[1000] = 1e-6                                # not shown, so not in the format
+    assert repr(ag.tensor(big)) == repr(torch.tensor(big))
+    assert repr(ag.ones(1).expand(10 ** 10)) == "tensor([1., 1., 1.,  ..., 1., 1., 1.])"
