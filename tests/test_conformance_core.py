@@ -457,3 +457,11 @@ def test_repr_matches_pytorch_layout(torch):
     big[1000] = 1e-6                                # not shown, so not in the format
     assert repr(ag.tensor(big)) == repr(torch.tensor(big))
     assert repr(ag.ones(1).expand(10 ** 10)) == "tensor([1., 1., 1.,  ..., 1., 1., 1.])"
+
+
+@pytest.mark.parametrize("make", [lambda: ag.zeros(10 ** 6, 10 ** 6), lambda: ag.zeros(2 ** 63 - 1),
+                                  lambda: ag.randn(10 ** 6, 10 ** 6),
+                                  lambda: ag.full((10 ** 6, 10 ** 6), 1.0)])
+def test_a_tensor_too_large_to_allocate_is_a_runtime_error(make):
+    with pytest.raises(RuntimeError, match="allocate|overflowed"):
+        make()

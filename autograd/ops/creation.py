@@ -17,6 +17,7 @@ Example::
     dtype('float32')
 """
 
+import functools
 import math
 import numbers
 
@@ -40,6 +41,27 @@ def _finish(host_array, dtype, requires_grad, device):
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+class AllocationError(MemoryError, RuntimeError):
+    """A tensor too large to allocate (PyTorch raises RuntimeError; NumPy MemoryError)."""
+
+
+def _allocation_errors(factory):
+    """Report a failed allocation as PyTorch does (a RuntimeError naming the size), also
+    for sizes whose byte count overflows (NumPy's ValueError "array is too big")."""
+    @functools.wraps(factory)
+    def wrapper(*args, **kwargs):
+        try:
+            return factory(*args, **kwargs)
+        except MemoryError as exc:
+            raise AllocationError(f"{factory.__name__}: can't allocate memory: {exc}") from None
+        except ValueError as exc:
+            if "too big" not in str(exc) and "maximum supported dimension" not in str(exc):
+                raise
+            raise AllocationError(f"{factory.__name__}: Storage size calculation overflowed "
+                                  f"({exc})") from None
+    return wrapper
 
 
 def _shape(size, name):
@@ -208,6 +230,7 @@ def _size_args(args, size, name):
     return _shape((size,), name)
 
 
+@_allocation_errors
 def zeros(*args, size=None, dtype=None, requires_grad=False, device=None):
     """A tensor of zeros of the given shape (varargs, one tuple, or ``size=``).
 
@@ -222,6 +245,7 @@ def zeros(*args, size=None, dtype=None, requires_grad=False, device=None):
                    device)
 
 
+@_allocation_errors
 def ones(*args, size=None, dtype=None, requires_grad=False, device=None):
     """A tensor of ones of the given shape (varargs, one tuple, or ``size=``).
 
@@ -235,6 +259,7 @@ def ones(*args, size=None, dtype=None, requires_grad=False, device=None):
                    device)
 
 
+@_allocation_errors
 def empty(*args, size=None, dtype=None, requires_grad=False, device=None):
     """An uninitialized tensor (here: zeros, so results are reproducible)."""
     dt = _float_dtype(dtype)
@@ -256,6 +281,7 @@ def _fill_dtype(fill_value, dtype):
     raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
 
 
+@_allocation_errors
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     """A tensor of ``size`` filled with ``fill_value`` (an int fill gives int64, as PyTorch).
 
@@ -271,6 +297,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     return _finish(numpy.full(size, fill_value, dtype=dt), dt, requires_grad, device)
 
 
+@_allocation_errors
 def arange(start=None, end=None, step=1, dtype=None, requires_grad=False, device=None):
     """Values ``start, start+step, ...`` below ``end`` (``arange(n)`` and ``arange(end=n)``
     are ``0..n-1``).
@@ -313,6 +340,7 @@ def arange(start=None, end=None, step=1, dtype=None, requires_grad=False, device
     return _finish(host, dt, requires_grad, device)
 
 
+@_allocation_errors
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
@@ -328,6 +356,7 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     return _finish(host, dt, requires_grad, device)
 
 
+@_allocation_errors
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     """The ``n x m`` identity matrix (``m`` defaults to ``n``).
 
@@ -354,6 +383,7 @@ def _random_float(draw, shape, dtype):
     return draw(shape, gen_dtype).astype(dt, copy=False), dt
 
 
+@_allocation_errors
 def rand(*args, size=None, dtype=None, requires_grad=False, device=None):
     """Uniform random numbers in ``[0, 1)`` from the global generator (shape as varargs,
     one tuple, or ``size=``).
@@ -369,6 +399,7 @@ def rand(*args, size=None, dtype=None, requires_grad=False, device=None):
     return _finish(host, dt, requires_grad, device)
 
 
+@_allocation_errors
 def randn(*args, size=None, dtype=None, requires_grad=False, device=None):
     """Standard normal random numbers from the global generator (shape as varargs, one
     tuple, or ``size=``).
@@ -384,6 +415,7 @@ def randn(*args, size=None, dtype=None, requires_grad=False, device=None):
     return _finish(host, dt, requires_grad, device)
 
 
+@_allocation_errors
 def randint(low=None, high=None, size=None, dtype=None, requires_grad=False, device=None):
     """Random ints in ``[low, high)``: ``randint(high, size)`` or ``randint(low, high, size)``
     (also as keywords; ``low`` defaults to 0).
@@ -412,6 +444,7 @@ def randint(low=None, high=None, size=None, dtype=None, requires_grad=False, dev
     return _finish(host.astype(dt, copy=False), dt, requires_grad, device)
 
 
+@_allocation_errors
 def randperm(n, dtype=None, requires_grad=False, device=None):
     """A random permutation of ``0..n-1`` (int64)."""
     dt = _dtypes.int64 if dtype is None else _dtypes.as_dtype(dtype)
