@@ -318,6 +318,9 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` on a leaf (float dtypes only); returns self."""
+        if not isinstance(requires_grad, (bool, numpy.bool_, int)):
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' must be bool, not "
+                            f"{type(requires_grad).__name__}")
         requires_grad = bool(requires_grad)
         if self.grad_fn is not None:
             if not requires_grad:

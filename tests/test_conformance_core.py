@@ -465,3 +465,20 @@ def test_repr_matches_pytorch_layout(torch):
 def test_a_tensor_too_large_to_allocate_is_a_runtime_error(make):
     with pytest.raises(RuntimeError, match="allocate|overflowed"):
         make()
+
+
+@pytest.mark.parametrize("call", [lambda: ag.linspace(0, 1, "a"), lambda: ag.eye("a"),
+                                  lambda: ag.eye(2.5), lambda: ag.full_like(ag.ones(3), "a"),
+                                  lambda: ag.nn.Dropout("a"),
+                                  lambda: ag.nn.functional.dropout(ag.ones(2), "a"),
+                                  lambda: ag.ones(2).requires_grad_("a")])
+def test_wrong_argument_types_are_type_errors(call):
+    with pytest.raises(TypeError):
+        call()
+
+
+def test_dropout_probability_nan_is_rejected():
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        ag.nn.Dropout(float("nan"))
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        ag.nn.functional.dropout(ag.ones(2), float("nan"))

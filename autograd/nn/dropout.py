@@ -19,7 +19,9 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not isinstance(p, (int, float)) or isinstance(p, bool) or p < 0 or p > 1:
+        if not isinstance(p, (int, float)) or isinstance(p, bool):
+            raise TypeError(f"dropout probability must be a number, got {type(p).__name__}")
+        if not 0 <= p <= 1:   # (NaN too)
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = p
         self.inplace = inplace

@@ -222,7 +222,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
         F.dropout(ag.ones(6), p=0.5)   # entries 0. or 2.
     """
     _check_tensor(input, "dropout")
-    if not isinstance(p, (int, float)) or isinstance(p, bool) or p < 0.0 or p > 1.0:
+    if not isinstance(p, (int, float)) or isinstance(p, bool):
+        raise TypeError(f"dropout probability must be a number, got {type(p).__name__}")
+    if not 0.0 <= p <= 1.0:   # (NaN too)
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input

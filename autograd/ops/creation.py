@@ -291,6 +291,9 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
         tensor([1.5000, 1.5000])
     """
     size = _shape((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
+    from .elementwise import scalar_kind   # (elementwise imports this module's users)
+    if not isinstance(fill_value, Tensor) and scalar_kind(fill_value) is None:
+        raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
     dt = _fill_dtype(fill_value, dtype)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -349,8 +352,10 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
         >>> ag.linspace(0, 1, 5)
         tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise RuntimeError(f"linspace: number of steps must be a non-negative int, got {steps!r}")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise TypeError(f"linspace: number of steps must be an int, got {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     dt = _float_dtype(dtype)
     host = numpy.linspace(float(start), float(end), int(steps)).astype(dt)
     return _finish(host, dt, requires_grad, device)
@@ -369,8 +374,10 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     if m is None:
         m = n
     for v in (n, m):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
-            raise RuntimeError(f"eye: n and m must be non-negative ints, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"eye: n and m must be ints, got {type(v).__name__}")
+        if v < 0:
+            raise RuntimeError(f"eye: n and m must be non-negative, got {v}")
     dt = _float_dtype(dtype)
     return _finish(numpy.eye(int(n), int(m), dtype=dt), dt, requires_grad, device)
 
