@@ -482,3 +482,11 @@ def test_dropout_probability_nan_is_rejected():
         ag.nn.Dropout(float("nan"))
     with pytest.raises(ValueError, match="between 0 and 1"):
         ag.nn.functional.dropout(ag.ones(2), float("nan"))
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss"])
+def test_a_loss_shape_error_names_the_loss_and_both_shapes(loss):
+    with pytest.raises(RuntimeError, match=rf"{loss}.*\(4, 3\).*\(4, 2\)"):
+        getattr(ag.nn.functional, loss)(ag.ones(4, 3), ag.ones(4, 2))
+    with pytest.warns(UserWarning, match="different to the input size"):
+        getattr(ag.nn.functional, loss)(ag.ones(4, 3), ag.ones(3))

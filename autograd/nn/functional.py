@@ -510,7 +510,15 @@ def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction,
 
 
 def _broadcast_warning(input, target, fn):
+    """PyTorch's warning for a target shaped unlike the input; shapes that cannot broadcast
+    raise, naming the loss and both shapes."""
     if tuple(target.shape) != tuple(input.shape):
+        try:
+            numpy.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        except ValueError:
+            from ..ops.elementwise import ShapeError
+            raise ShapeError(f"{fn}: input of shape {tuple(input.shape)} and target of shape "
+                             f"{tuple(target.shape)} cannot be broadcast together") from None
         warnings.warn(
             f"Using a target size ({tuple(target.shape)}) that is different to the input size "
             f"({tuple(input.shape)}) in {fn}. This will likely lead to incorrect results due to "
