@@ -490,3 +490,11 @@ def test_a_loss_shape_error_names_the_loss_and_both_shapes(loss):
         getattr(ag.nn.functional, loss)(ag.ones(4, 3), ag.ones(4, 2))
     with pytest.warns(UserWarning, match="different to the input size"):
         getattr(ag.nn.functional, loss)(ag.ones(4, 3), ag.ones(3))
+
+
+def test_split_and_layernorm_reject_non_int_sizes():
+    with pytest.raises(TypeError):
+        ag.ones(4).split("a")
+    with pytest.raises(TypeError):
+        ag.nn.LayerNorm("a")
+    assert [t.shape for t in ag.ones(5).split([2, 3])] == [(2,), (3,)]

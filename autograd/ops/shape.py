@@ -588,6 +588,13 @@ def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     axis = _normalize_dim(dim, x._data.ndim, "split")
     n = x._data.shape[axis]
+    sections = split_size_or_sections
+    if not isinstance(sections, (list, tuple)):
+        sections = (sections,)
+    for s in sections:
+        if isinstance(s, bool) or not isinstance(s, (numbers.Integral, Tensor)):
+            raise TypeError(f"split(): split_size_or_sections must be an int or a list of ints, "
+                            f"got {type(s).__name__}")
     if isinstance(split_size_or_sections, (list, tuple)):
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):
