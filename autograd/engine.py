@@ -75,14 +75,10 @@ _STEAL_MAX_TENSOR_REFS = 4
 
 
 def _as_array_gradient(g):
-    """``g`` with an array in place of a NumPy scalar: NumPy returns scalars from
-    operations on 0-d arrays, and a gradient is written in place later (zero_grad, the
-    optimizers' kernels, ``grad.zero_()``), which a scalar would silently ignore."""
-    return _wrap(_np_array(g._data), g._backend, g._requires_grad) if g.grad_fn is None \
-        else _with_array(g)
-
-
-def _with_array(g):
+    """``g`` holding an array in place of a NumPy scalar (the same value): NumPy returns
+    scalars from operations on 0-d arrays, and a gradient is written in place later
+    (zero_grad, the optimizers' kernels, ``grad.zero_()``), which a scalar would silently
+    ignore."""
     g._data = _np_array(g._data)
     return g
 

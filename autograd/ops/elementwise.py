@@ -108,14 +108,20 @@ def as_tensor_operand(value, like, name):
                     "Tensor, a number or an ndarray)")
 
 
+def _common_dtype(arrays):
+    """PyTorch's result dtype of arrays combined in one op: 0-d arrays rank below the
+    others within a category."""
+    dims = [a.dtype for a in arrays if a.ndim > 0]
+    zeros = [a.dtype for a in arrays if a.ndim == 0]
+    return _dtypes.result_type(dims, zeros, ())
+
+
 def promote_tensors(tensors, name):
     """Cast Tensors to their common dtype (PyTorch's promotion; 0-d ones rank lower)."""
     first = tensors[0]._data.dtype
     if all(t._data.dtype == first for t in tensors):
         return tensors
-    dims = [t._data.dtype for t in tensors if t._data.ndim > 0]
-    zeros = [t._data.dtype for t in tensors if t._data.ndim == 0]
-    res = _dtypes.result_type(dims, zeros, ())
+    res = _common_dtype([t._data for t in tensors])
     return [t if t._data.dtype == res else to_dtype(t, res) for t in tensors]
 
 
@@ -145,9 +151,7 @@ def binary_operands(a, b, name):
     da = a._data.dtype
     db = b._data.dtype
     if da != db:
-        dims = [t._data.dtype for t in (a, b) if t._data.ndim > 0]
-        zeros = [t._data.dtype for t in (a, b) if t._data.ndim == 0]
-        res = _dtypes.result_type(dims, zeros, ())
+        res = _common_dtype((a._data, b._data))
         if da != res:
             a = to_dtype(a, res)
         if db != res:
@@ -1559,9 +1563,7 @@ def _promote_arrays(ad, bd):
     """Two arrays cast to their common dtype (PyTorch's promotion; 0-d ranks lower)."""
     if ad.dtype == bd.dtype:
         return ad, bd
-    dims = [d.dtype for d in (ad, bd) if d.ndim > 0]
-    zeros = [d.dtype for d in (ad, bd) if d.ndim == 0]
-    res = _dtypes.result_type(dims, zeros, ())
+    res = _common_dtype((ad, bd))
     return ad.astype(res, copy=False), bd.astype(res, copy=False)
 
 
